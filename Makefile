@@ -1,0 +1,42 @@
+# One module per service plus libs, tied by go.work: `go test ./...` at the
+# root would test nothing, so every target loops over the workspace modules.
+GO      ?= go
+MODULES := $(shell $(GO) list -m -f '{{.Dir}}')
+TRIAGE  := $(GO) run ./services/triage
+
+.PHONY: run test lint bench eval build tidy
+
+## run: the whole pipeline in one process on embedded defaults (Ctrl-C stops it)
+run:
+	$(TRIAGE) dev
+
+## test: every module's tests with the race detector
+test:
+	@set -e; for m in $(MODULES); do \
+		echo "== $${m#$(CURDIR)/}"; \
+		(cd $$m && $(GO) test -race -count=1 -timeout 10m ./...); \
+	done
+
+## lint: gofmt and go vet over every module
+lint:
+	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) vet ./...); done
+
+## bench: pipeline throughput and latency against the bare JetStream ceiling
+bench:
+	$(TRIAGE) bench
+
+## eval: signature grouping accuracy on the LogHub samples in ../shared
+eval:
+	$(TRIAGE) eval
+
+## build: binaries for every service and the triage command into bin/
+build:
+	@mkdir -p bin
+	@set -e; for s in intake enricher router queue bugfiler; do $(GO) build -o bin/$$s ./services/$$s/cmd/$$s; done
+	$(GO) build -o bin/triage ./services/triage
+
+## tidy: go mod tidy in every module, then go work sync
+tidy:
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) mod tidy); done
+	$(GO) work sync

@@ -1,0 +1,209 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/triage-pipeline/triage/libs/bus"
+	"github.com/triage-pipeline/triage/libs/natsembed/natstest"
+)
+
+func connect(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	srv := natstest.RunJetStream(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	nc, js, err := bus.Connect(ctx, srv.ClientURL(), "test", zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	topo := bus.DefaultTopology()
+	if err := bus.EnsureStreams(ctx, js, topo.TicketsStream(), topo.DeadLettersStream()); err != nil {
+		t.Fatal(err)
+	}
+	// Ensuring twice is how every replica starts: it must be harmless.
+	if err := bus.EnsureStreams(ctx, js, topo.TicketsStream(), topo.DeadLettersStream()); err != nil {
+		t.Fatalf("second ensure: %v", err)
+	}
+	return js
+}
+
+func fastConsumer(durable string) bus.ConsumerConfig {
+	cfg := bus.DefaultConsumerConfig(bus.StreamTickets, durable, "tickets.submitted.*")
+	cfg.MaxDeliver = 3
+	cfg.AckWait = 2 * time.Second
+	cfg.HandlerTimeout = time.Second
+	cfg.Backoff = []time.Duration{20 * time.Millisecond}
+	cfg.Concurrency = 4
+	return cfg
+}
+
+func publish(t *testing.T, js jetstream.JetStream, id string) {
+	t.Helper()
+	_, err := bus.Publish(context.Background(), js, bus.Event{
+		Subject: "tickets.submitted." + id, Type: "test", ID: "submitted:" + id, Source: "test", About: id,
+		Time: time.Now(), Data: map[string]string{"id": id},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func deadLetters(t *testing.T, js jetstream.JetStream) []bus.DeadLetter {
+	t.Helper()
+	dls, err := bus.ListDeadLetters(context.Background(), js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dls
+}
+
+func TestPoisonMessageIsDeadLetteredAfterMaxDeliverAndReplayed(t *testing.T) {
+	js := connect(t)
+	var attempts, healed atomic.Int32
+	var broken atomic.Bool
+	broken.Store(true)
+	handler := func(_ context.Context, m jetstream.Msg) error {
+		if m.Subject() != "tickets.submitted.poison" {
+			return nil
+		}
+		if broken.Load() {
+			attempts.Add(1)
+			return errors.New("downstream refused it")
+		}
+		healed.Add(1)
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bus.Consume(ctx, js, fastConsumer("enricher"), handler, zaptest.NewLogger(t), nil) }()
+	defer func() { cancel(); <-done }()
+
+	publish(t, js, "poison")
+	waitFor(t, "a dead letter", func() bool { return len(deadLetters(t, js)) == 1 })
+	if got := attempts.Load(); got != 3 {
+		t.Fatalf("handler ran %d times before dead-lettering, want MaxDeliver=3", got)
+	}
+	dl := deadLetters(t, js)[0]
+	if dl.Kind != bus.KindHandler || dl.Consumer != "enricher" || dl.Subject != "tickets.submitted.poison" ||
+		dl.Deliveries != 3 || dl.Reason != "downstream refused it" || dl.EventType != "test" {
+		t.Fatalf("dead letter = %+v", dl)
+	}
+
+	broken.Store(false)
+	if _, err := bus.ReplayDeadLetter(context.Background(), js, dl.Seq); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	waitFor(t, "the replayed message to be handled", func() bool { return healed.Load() == 1 })
+	if n := len(deadLetters(t, js)); n != 0 {
+		t.Fatalf("%d dead letters left after replay, want 0", n)
+	}
+}
+
+func TestPermanentErrorIsDeadLetteredAtOnce(t *testing.T) {
+	js := connect(t)
+	var attempts atomic.Int32
+	handler := func(context.Context, jetstream.Msg) error {
+		attempts.Add(1)
+		return bus.Permanent(fmt.Errorf("decode: %w", errors.New("bad json")))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bus.Consume(ctx, js, fastConsumer("router"), handler, zaptest.NewLogger(t), nil) }()
+	defer func() { cancel(); <-done }()
+
+	publish(t, js, "malformed")
+	waitFor(t, "a dead letter", func() bool { return len(deadLetters(t, js)) == 1 })
+	if got := attempts.Load(); got != 1 {
+		t.Fatalf("permanent failure handled %d times, want 1", got)
+	}
+	if r := deadLetters(t, js)[0].Reason; r != "decode: bad json" {
+		t.Fatalf("reason %q", r)
+	}
+}
+
+// A worker that dies without acking never gives a verdict; the server's
+// max-deliveries advisory is captured so the message is not lost.
+func TestSilentWorkerEndsInDeadLettersThroughAdvisory(t *testing.T) {
+	js := connect(t)
+	ctx := context.Background()
+	cons, err := js.CreateOrUpdateConsumer(ctx, bus.StreamTickets, jetstream.ConsumerConfig{
+		Durable: "crashy", FilterSubject: "tickets.submitted.*", AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: 200 * time.Millisecond, MaxDeliver: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, js, "lost-worker")
+	for range 2 { // take it twice and never ack: a crashed worker
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range batch.Messages() {
+		}
+	}
+	// The server notices the exhausted message when it next tries to
+	// deliver, as it does for a live consumer that keeps pulling.
+	if _, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the max-deliveries advisory", func() bool { return len(deadLetters(t, js)) == 1 })
+	dl := deadLetters(t, js)[0]
+	if dl.Kind != bus.KindMaxDeliveries || dl.Consumer != "crashy" || dl.StreamSeq != 1 {
+		t.Fatalf("dead letter = %+v", dl)
+	}
+	seq, err := bus.ReplayDeadLetter(ctx, js, dl.Seq)
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	stream, _ := js.Stream(ctx, bus.StreamTickets)
+	m, err := stream.GetMsg(ctx, seq)
+	if err != nil || m.Subject != "tickets.submitted.lost-worker" {
+		t.Fatalf("replayed message %d: %v %+v", seq, err, m)
+	}
+}
+
+func TestConsumerConfigValidate(t *testing.T) {
+	good := fastConsumer("x")
+	for _, tc := range []struct {
+		name   string
+		mutate func(*bus.ConsumerConfig)
+	}{
+		{"no durable", func(c *bus.ConsumerConfig) { c.Durable = "" }},
+		{"zero max deliver", func(c *bus.ConsumerConfig) { c.MaxDeliver = 0 }},
+		{"handler outlives ack wait", func(c *bus.ConsumerConfig) { c.HandlerTimeout = c.AckWait }},
+		{"no backoff", func(c *bus.ConsumerConfig) { c.Backoff = nil }},
+		{"no concurrency", func(c *bus.ConsumerConfig) { c.Concurrency = 0 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := good
+			tc.mutate(&c)
+			if err := c.Validate(); err == nil {
+				t.Fatal("Validate accepted a bad config")
+			}
+		})
+	}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("good config rejected: %v", err)
+	}
+}

@@ -1,0 +1,280 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// Handler processes one message. It must be idempotent: redelivery is normal.
+// Returning nil acks the message; an error retries it with backoff, and a
+// Permanent error sends it straight to the dead-letter stream.
+type Handler func(ctx context.Context, msg jetstream.Msg) error
+
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Permanent marks an error that no retry can fix (a malformed body, say).
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// IsPermanent reports whether err was marked Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
+// ConsumerConfig describes one durable pull consumer and its workers.
+type ConsumerConfig struct {
+	Stream  string
+	Durable string
+	// FilterSubjects select the events this consumer handles.
+	FilterSubjects []string
+	// MaxDeliver bounds deliveries; the last failure goes to dead letters.
+	MaxDeliver int
+	// AckWait is how long the server waits before redelivering a message
+	// whose worker went silent (crashed).
+	AckWait time.Duration
+	// Backoff is the Nak delay after the 1st, 2nd, ... failure; the last
+	// value repeats. The consumer's own BackOff is not used because Nak
+	// ignores it.
+	Backoff []time.Duration
+	// Concurrency is how many messages are handled at once.
+	Concurrency int
+	// HandlerTimeout bounds one handling; it is kept below AckWait so a slow
+	// handler never races its own redelivery.
+	HandlerTimeout time.Duration
+}
+
+// DefaultConsumerConfig returns production defaults for a durable consumer.
+func DefaultConsumerConfig(stream, durable string, subjects ...string) ConsumerConfig {
+	return ConsumerConfig{
+		Stream:         stream,
+		Durable:        durable,
+		FilterSubjects: subjects,
+		MaxDeliver:     5,
+		AckWait:        30 * time.Second,
+		Backoff:        []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute},
+		Concurrency:    32,
+		HandlerTimeout: 20 * time.Second,
+	}
+}
+
+// Validate checks the settings that the server or our own logic rely on.
+func (c ConsumerConfig) Validate() error {
+	switch {
+	case c.Stream == "" || c.Durable == "":
+		return errors.New("consumer needs a stream and a durable name")
+	case c.MaxDeliver < 1:
+		return fmt.Errorf("consumer %s: max deliver must be at least 1, got %d", c.Durable, c.MaxDeliver)
+	case c.Concurrency < 1:
+		return fmt.Errorf("consumer %s: concurrency must be at least 1, got %d", c.Durable, c.Concurrency)
+	case c.HandlerTimeout <= 0 || c.HandlerTimeout >= c.AckWait:
+		return fmt.Errorf("consumer %s: handler timeout %s must be positive and below ack wait %s", c.Durable, c.HandlerTimeout, c.AckWait)
+	case len(c.Backoff) == 0:
+		return fmt.Errorf("consumer %s: backoff needs at least one delay", c.Durable)
+	}
+	return nil
+}
+
+func (c ConsumerConfig) backoff(delivered uint64) time.Duration {
+	i := int(delivered) - 1
+	if i < 0 {
+		i = 0
+	}
+	if i >= len(c.Backoff) {
+		i = len(c.Backoff) - 1
+	}
+	return c.Backoff[i]
+}
+
+// ConsumerMetrics counts what consumers do; one per registry, shared by the
+// consumers of a service.
+type ConsumerMetrics struct {
+	handled  *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// NewConsumerMetrics registers consumer metrics with reg.
+func NewConsumerMetrics(reg prometheus.Registerer) *ConsumerMetrics {
+	m := &ConsumerMetrics{
+		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "triage_messages_handled_total",
+			Help: "Messages handled by a consumer, by outcome (ack, retry, dead_letter).",
+		}, []string{"consumer", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "triage_handler_duration_seconds",
+			Help:    "Time spent in a consumer's handler.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"consumer"}),
+	}
+	reg.MustRegister(m.handled, m.duration)
+	return m
+}
+
+// Consume runs a durable consumer until ctx is cancelled, then stops
+// fetching, lets in-flight handlers finish and ack, and returns.
+func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h Handler, log *zap.Logger, metrics *ConsumerMetrics) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log = log.With(zap.String("consumer", cfg.Durable))
+	cons, err := js.CreateOrUpdateConsumer(ctx, cfg.Stream, jetstream.ConsumerConfig{
+		Durable:        cfg.Durable,
+		FilterSubjects: cfg.FilterSubjects,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        cfg.AckWait,
+		MaxDeliver:     cfg.MaxDeliver,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		MaxAckPending:  cfg.Concurrency * 8,
+	})
+	if err != nil {
+		return fmt.Errorf("ensure consumer %s on %s: %w", cfg.Durable, cfg.Stream, err)
+	}
+	w := &worker{js: js, cfg: cfg, handle: h, log: log, metrics: metrics}
+	// Work runs under a context that outlives the shutdown signal, so a
+	// handler that has started finishes and acks instead of being cut off.
+	workCtx := context.WithoutCancel(ctx)
+	slots := make(chan struct{}, cfg.Concurrency)
+	var inflight sync.WaitGroup
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		slots <- struct{}{}
+		inflight.Add(1)
+		go func() {
+			defer func() { <-slots; inflight.Done() }()
+			w.process(workCtx, m)
+		}()
+	},
+		jetstream.PullMaxMessages(cfg.Concurrency*2),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if !errors.Is(err, nats.ErrConnectionClosed) {
+				log.Debug("consume", zap.Error(err))
+			}
+		}),
+	)
+	if err != nil {
+		return fmt.Errorf("start consumer %s: %w", cfg.Durable, err)
+	}
+	log.Info("consuming", zap.Strings("subjects", cfg.FilterSubjects))
+	<-ctx.Done()
+	cc.Drain()
+	select {
+	case <-cc.Closed():
+	case <-time.After(cfg.AckWait):
+		log.Warn("consumer drain timed out; unacked messages will be redelivered")
+		cc.Stop()
+	}
+	inflight.Wait()
+	log.Info("consumer stopped")
+	return nil
+}
+
+type worker struct {
+	js      jetstream.JetStream
+	cfg     ConsumerConfig
+	handle  Handler
+	log     *zap.Logger
+	metrics *ConsumerMetrics
+}
+
+func (w *worker) process(ctx context.Context, m jetstream.Msg) {
+	meta, err := m.Metadata()
+	if err != nil {
+		w.log.Error("message without metadata; terminating it", zap.String("subject", m.Subject()), zap.Error(err))
+		_ = m.Term()
+		return
+	}
+	hctx, cancel := context.WithTimeout(ctx, w.cfg.HandlerTimeout)
+	start := time.Now()
+	herr := w.handle(hctx, m)
+	cancel()
+	if w.metrics != nil {
+		w.metrics.duration.WithLabelValues(w.cfg.Durable).Observe(time.Since(start).Seconds())
+	}
+	log := w.log.With(zap.String("subject", m.Subject()), zap.Uint64("stream_seq", meta.Sequence.Stream), zap.Uint64("delivered", meta.NumDelivered))
+	if herr == nil {
+		if err := m.Ack(); err != nil {
+			log.Warn("ack failed; message will be redelivered", zap.Error(err))
+		}
+		w.count("ack")
+		return
+	}
+	if IsPermanent(herr) || meta.NumDelivered >= uint64(w.cfg.MaxDeliver) {
+		if err := w.deadLetter(ctx, m, meta, herr); err != nil {
+			log.Error("dead-letter publish failed; retrying message", zap.NamedError("handler_error", herr), zap.Error(err))
+			_ = m.NakWithDelay(w.cfg.backoff(meta.NumDelivered))
+			w.count("retry")
+			return
+		}
+		_ = m.TermWithReason("dead-lettered: " + truncate(herr.Error(), 200))
+		log.Error("message dead-lettered", zap.Error(herr))
+		w.count("dead_letter")
+		return
+	}
+	delay := w.cfg.backoff(meta.NumDelivered)
+	log.Warn("handler failed; will retry", zap.Duration("delay", delay), zap.Error(herr))
+	_ = m.NakWithDelay(delay)
+	w.count("retry")
+}
+
+func (w *worker) count(outcome string) {
+	if w.metrics != nil {
+		w.metrics.handled.WithLabelValues(w.cfg.Durable, outcome).Inc()
+	}
+}
+
+// Dead-letter headers, added to a copy of the original message.
+const (
+	HeaderDLReason     = "Triage-DL-Reason"
+	HeaderDLStream     = "Triage-DL-Stream"
+	HeaderDLConsumer   = "Triage-DL-Consumer"
+	HeaderDLSubject    = "Triage-DL-Subject"
+	HeaderDLSeq        = "Triage-DL-Stream-Seq"
+	HeaderDLDeliveries = "Triage-DL-Deliveries"
+	HeaderDLTime       = "Triage-DL-Time"
+)
+
+func (w *worker) deadLetter(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata, reason error) error {
+	dl := nats.NewMsg(DeadLetterPrefix + "." + meta.Stream + "." + meta.Consumer)
+	dl.Data = m.Data()
+	for k, v := range m.Headers() {
+		dl.Header[k] = v
+	}
+	dl.Header.Set(HeaderDLReason, truncate(reason.Error(), 2000))
+	dl.Header.Set(HeaderDLStream, meta.Stream)
+	dl.Header.Set(HeaderDLConsumer, meta.Consumer)
+	dl.Header.Set(HeaderDLSubject, m.Subject())
+	dl.Header.Set(HeaderDLSeq, strconv.FormatUint(meta.Sequence.Stream, 10))
+	dl.Header.Set(HeaderDLDeliveries, strconv.FormatUint(meta.NumDelivered, 10))
+	dl.Header.Set(HeaderDLTime, time.Now().UTC().Format(time.RFC3339Nano))
+	// One dead letter per stream message and consumer, even if this is
+	// retried after a failed Term.
+	dl.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("dl:%s:%s:%d", meta.Stream, meta.Consumer, meta.Sequence.Stream))
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := w.js.PublishMsg(pctx, dl); err != nil {
+		return fmt.Errorf("publish dead letter: %w", err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

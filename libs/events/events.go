@@ -1,0 +1,171 @@
+// Package events defines the versioned JSON events that the services exchange
+// over NATS JetStream, and the subjects and headers they travel on.
+//
+// Every event carries the whole ticket forward, so a consumer never needs
+// another service's state to do its job.
+package events
+
+import (
+	"fmt"
+	"time"
+)
+
+// SchemaVersion is the version of every event body defined here. A consumer
+// refuses (dead-letters) a body whose version it does not know.
+const SchemaVersion = 1
+
+// Event types, used as the CloudEvents `type` attribute.
+const (
+	TypeTicketSubmitted = "io.triage.ticket.submitted.v1"
+	TypeTicketEnriched  = "io.triage.ticket.enriched.v1"
+	TypeTicketRouted    = "io.triage.ticket.routed.v1"
+	TypeBugConfirmed    = "io.triage.bug.confirmed.v1"
+)
+
+// Subject prefixes; the last token is the ticket id (or bug fingerprint), so
+// the TICKETS stream itself is each ticket's audit history.
+const (
+	SubjectSubmitted = "tickets.submitted"
+	SubjectEnriched  = "tickets.enriched"
+	SubjectRouted    = "tickets.routed"
+	SubjectConfirmed = "bugs.confirmed"
+)
+
+// TicketSubject returns the subject of one ticket's event, e.g.
+// tickets.submitted.<id>.
+func TicketSubject(prefix, ticketID string) string { return prefix + "." + ticketID }
+
+// Identifiers are the ids support staff already know when they submit.
+type Identifiers struct {
+	RequestIDs []string `json:"request_ids,omitempty"`
+	OrderIDs   []string `json:"order_ids,omitempty"`
+	UserIDs    []string `json:"user_ids,omitempty"`
+	TraceIDs   []string `json:"trace_ids,omitempty"`
+	DeviceIDs  []string `json:"device_ids,omitempty"`
+}
+
+// Ticket is a support ticket as accepted by intake.
+type Ticket struct {
+	ID          string      `json:"id"`
+	Subject     string      `json:"subject"`
+	Description string      `json:"description"`
+	TenantID    string      `json:"tenant_id"`
+	Reporter    string      `json:"reporter,omitempty"`
+	OccurredAt  *time.Time  `json:"occurred_at,omitempty"`
+	Identifiers Identifiers `json:"identifiers"`
+	Channel     string      `json:"channel"`
+	// Language is "ja" or "en"; LanguageDetected says intake guessed it.
+	Language         string    `json:"language"`
+	LanguageDetected bool      `json:"language_detected,omitempty"`
+	SubmittedAt      time.Time `json:"submitted_at"`
+}
+
+// LogsStatus says what the enricher could attach.
+type LogsStatus string
+
+// Logs statuses. NotConfigured and Pending are honest "nothing attached"
+// states, never an empty success.
+const (
+	LogsNotConfigured LogsStatus = "not_configured"
+	LogsPending       LogsStatus = "pending"
+	LogsAttached      LogsStatus = "attached"
+	LogsNoneFound     LogsStatus = "none_found"
+)
+
+// LogEntry is one log attached to a ticket (shown to engineers only).
+type LogEntry struct {
+	ID        string            `json:"id"`
+	Index     string            `json:"index,omitempty"`
+	Timestamp time.Time         `json:"timestamp"`
+	Level     string            `json:"level,omitempty"`
+	Service   string            `json:"service,omitempty"`
+	Message   string            `json:"message"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	// MatchedBy names the extracted items that made this log match.
+	MatchedBy []string `json:"matched_by,omitempty"`
+}
+
+// Signature summarises logs that share one message template.
+type Signature struct {
+	ID        string    `json:"id"`
+	Template  string    `json:"template"`
+	Count     int       `json:"count"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Services  []string  `json:"services,omitempty"`
+	Levels    []string  `json:"levels,omitempty"`
+	SampleIDs []string  `json:"sample_ids,omitempty"`
+}
+
+// Enrichment is what the enricher learnt about a ticket.
+type Enrichment struct {
+	LogsStatus LogsStatus  `json:"logs_status"`
+	Note       string      `json:"note,omitempty"`
+	Logs       []LogEntry  `json:"logs,omitempty"`
+	Signatures []Signature `json:"signatures,omitempty"`
+	// ErrorLogs counts attached logs at error level or worse.
+	ErrorLogs int `json:"error_logs"`
+	// Attempt increases each time the ticket is enriched again (for example
+	// once Elasticsearch is back), so later stages keep the newest.
+	Attempt     int       `json:"attempt"`
+	EnrichedAt  time.Time `json:"enriched_at"`
+	DiscoverURL string    `json:"discover_url,omitempty"`
+}
+
+// Queue names.
+const (
+	QueueEscalation = "escalation"
+	QueueSupport    = "support"
+)
+
+// Routing is the router's decision and its readable reasons.
+type Routing struct {
+	Queue     string   `json:"queue"`
+	Technical bool     `json:"technical"`
+	Severity  string   `json:"severity"`
+	Component string   `json:"component"`
+	Reasons   []string `json:"reasons"`
+	// RuleIDs are the rules that matched, for audits and rule tuning.
+	RuleIDs      []string  `json:"rule_ids"`
+	RulesVersion string    `json:"rules_version"`
+	RoutedAt     time.Time `json:"routed_at"`
+}
+
+// TicketSubmitted is published by intake once a ticket is accepted.
+type TicketSubmitted struct {
+	SchemaVersion int    `json:"schema_version"`
+	Ticket        Ticket `json:"ticket"`
+}
+
+// TicketEnriched is published by the enricher.
+type TicketEnriched struct {
+	SchemaVersion int        `json:"schema_version"`
+	Ticket        Ticket     `json:"ticket"`
+	Enrichment    Enrichment `json:"enrichment"`
+}
+
+// TicketRouted is published by the router.
+type TicketRouted struct {
+	SchemaVersion int        `json:"schema_version"`
+	Ticket        Ticket     `json:"ticket"`
+	Enrichment    Enrichment `json:"enrichment"`
+	Routing       Routing    `json:"routing"`
+}
+
+// BugConfirmed is published when an engineer confirms a bug.
+type BugConfirmed struct {
+	SchemaVersion int       `json:"schema_version"`
+	Fingerprint   string    `json:"fingerprint"`
+	TicketIDs     []string  `json:"ticket_ids"`
+	Title         string    `json:"title"`
+	ConfirmedBy   string    `json:"confirmed_by"`
+	ConfirmedAt   time.Time `json:"confirmed_at"`
+}
+
+// CheckVersion refuses bodies from a schema this code does not know.
+func CheckVersion(v int) error {
+	if v != SchemaVersion {
+		return fmt.Errorf("unsupported schema_version %d (want %d)", v, SchemaVersion)
+	}
+	return nil
+}

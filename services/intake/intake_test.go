@@ -1,0 +1,235 @@
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/triage-pipeline/triage/libs/config"
+	"github.com/triage-pipeline/triage/libs/natsembed/natstest"
+)
+
+func startIntake(t *testing.T) *Service {
+	t.Helper()
+	srv := natstest.RunJetStream(t)
+	var cfg Config
+	if err := config.Load("intake", &cfg, []string{"--nats-url", srv.ClientURL(), "--http-addr", "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := New(ctx, cfg, zaptest.NewLogger(t))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return s
+}
+
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Fields  []struct {
+			Field string `json:"field"`
+			Code  string `json:"code"`
+		} `json:"fields"`
+	} `json:"error"`
+}
+
+func do(t *testing.T, method, url, contentType, body string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+const validTicket = `{"subject":"決済エラー","description":"19:05頃からカード決済ができません","tenant_id":"rst-0042"}`
+
+func TestBadInputs(t *testing.T) {
+	s := startIntake(t)
+	tickets := s.URL() + "/api/v1/tickets"
+	for _, tc := range []struct {
+		name, method, url, contentType, body string
+		header                               map[string]string
+		status                               int
+		code                                 string
+		fields                               []string
+	}{
+		{name: "not json content type", method: "POST", url: tickets, contentType: "text/plain", body: "hello", status: 415, code: "unsupported_media_type"},
+		{name: "no content type", method: "POST", url: tickets, body: validTicket, status: 415, code: "unsupported_media_type"},
+		{name: "malformed json", method: "POST", url: tickets, contentType: "application/json", body: `{"subject":`, status: 400, code: "invalid_json"},
+		{name: "empty body", method: "POST", url: tickets, contentType: "application/json", body: ``, status: 400, code: "invalid_json"},
+		{name: "two objects", method: "POST", url: tickets, contentType: "application/json", body: validTicket + validTicket, status: 400, code: "invalid_json"},
+		{name: "missing required fields", method: "POST", url: tickets, contentType: "application/json", body: `{}`, status: 400, code: "invalid_ticket", fields: []string{"subject", "description", "tenant_id"}},
+		{name: "unknown field", method: "POST", url: tickets, contentType: "application/json", body: `{"subject":"a","description":"b","tenantId":"rst-1"}`, status: 400, code: "invalid_ticket", fields: []string{"tenantId"}},
+		{name: "wrong type", method: "POST", url: tickets, contentType: "application/json", body: `{"subject":1,"description":"b","tenant_id":"rst-1"}`, status: 400, code: "invalid_ticket", fields: []string{"subject"}},
+		{name: "bad values", method: "POST", url: tickets, contentType: "application/json",
+			body:   `{"subject":"a","description":"b","tenant_id":"rst 1","occurred_at":"yesterday 7pm","language":"fr","channel":"fax","identifiers":{"order_ids":["ok-1","bad id"]}}`,
+			status: 400, code: "invalid_ticket", fields: []string{"tenant_id", "occurred_at", "channel", "language", "identifiers.order_ids[1]"}},
+		{name: "occurred in the future", method: "POST", url: tickets, contentType: "application/json",
+			body:   fmt.Sprintf(`{"subject":"a","description":"b","tenant_id":"rst-1","occurred_at":%q}`, time.Now().Add(48*time.Hour).Format(time.RFC3339)),
+			status: 400, code: "invalid_ticket", fields: []string{"occurred_at"}},
+		{name: "control characters in subject", method: "POST", url: tickets, contentType: "application/json", body: `{"subject":"a\u0007b","description":"b","tenant_id":"rst-1"}`, status: 400, code: "invalid_ticket", fields: []string{"subject"}},
+		{name: "subject too long", method: "POST", url: tickets, contentType: "application/json", body: fmt.Sprintf(`{"subject":%q,"description":"b","tenant_id":"rst-1"}`, strings.Repeat("長", 301)), status: 400, code: "invalid_ticket", fields: []string{"subject"}},
+		{name: "body too large", method: "POST", url: tickets, contentType: "application/json", body: fmt.Sprintf(`{"subject":"a","description":%q,"tenant_id":"rst-1"}`, strings.Repeat("x", 70000)), status: 413, code: "body_too_large"},
+		{name: "bad idempotency key", method: "POST", url: tickets, contentType: "application/json", body: validTicket, header: map[string]string{"Idempotency-Key": strings.Repeat("k", 300)}, status: 400, code: "invalid_idempotency_key"},
+		{name: "wrong method", method: "PUT", url: tickets, contentType: "application/json", body: validTicket, status: 405, code: "method_not_allowed"},
+		{name: "unknown path", method: "GET", url: s.URL() + "/api/v1/nope", status: 404, code: "not_found"},
+		{name: "unknown ticket", method: "GET", url: tickets + "/01a204ca-3fd2-7411-ab5a-e761a630259a", status: 404, code: "ticket_not_found"},
+		{name: "malformed ticket id", method: "GET", url: tickets + "/not-an-id", status: 404, code: "ticket_not_found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := do(t, tc.method, tc.url, tc.contentType, tc.body, tc.header)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, tc.status, body)
+			}
+			var e apiError
+			if err := json.Unmarshal(body, &e); err != nil {
+				t.Fatalf("error body is not JSON: %s", body)
+			}
+			if e.Error.Code != tc.code || e.Error.Message == "" {
+				t.Fatalf("error %+v, want code %q with a message", e.Error, tc.code)
+			}
+			var fields []string
+			for _, f := range e.Error.Fields {
+				fields = append(fields, f.Field)
+			}
+			if strings.Join(fields, ",") != strings.Join(tc.fields, ",") {
+				t.Fatalf("fields %v, want %v", fields, tc.fields)
+			}
+			if tc.status == 405 && resp.Header.Get("Allow") != "POST" {
+				t.Fatalf("Allow header %q", resp.Header.Get("Allow"))
+			}
+		})
+	}
+}
+
+type accepted struct {
+	TicketID  string `json:"ticket_id"`
+	StatusURL string `json:"status_url"`
+	Replayed  bool   `json:"replayed"`
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	s := startIntake(t)
+	tickets := s.URL() + "/api/v1/tickets"
+	key := map[string]string{"Idempotency-Key": "retry-me-1"}
+
+	// Ten concurrent retries of one submission create one ticket.
+	var wg sync.WaitGroup
+	ids := make([]string, 10)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, body := do(t, "POST", tickets, "application/json", validTicket, key)
+			if resp.StatusCode != http.StatusAccepted {
+				t.Errorf("status %d: %s", resp.StatusCode, body)
+				return
+			}
+			var a accepted
+			_ = json.Unmarshal(body, &a)
+			ids[i] = a.TicketID
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id == "" || id != ids[0] {
+			t.Fatalf("retries gave different tickets: %v", ids)
+		}
+	}
+	resp, body := do(t, "POST", tickets, "application/json", validTicket, key)
+	var a accepted
+	_ = json.Unmarshal(body, &a)
+	if resp.StatusCode != 202 || a.TicketID != ids[0] || !a.Replayed || resp.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("later retry: %d %s", resp.StatusCode, body)
+	}
+
+	// The same key with another ticket is a client bug, not a retry.
+	resp, body = do(t, "POST", tickets, "application/json", `{"subject":"other","description":"x","tenant_id":"rst-0042"}`, key)
+	var e apiError
+	_ = json.Unmarshal(body, &e)
+	if resp.StatusCode != http.StatusUnprocessableEntity || e.Error.Code != "idempotency_key_reused" {
+		t.Fatalf("reused key: %d %s", resp.StatusCode, body)
+	}
+
+	// Without a key each submission is a new ticket.
+	_, b1 := do(t, "POST", tickets, "application/json", validTicket, nil)
+	_, b2 := do(t, "POST", tickets, "application/json", validTicket, nil)
+	var a1, a2 accepted
+	_ = json.Unmarshal(b1, &a1)
+	_ = json.Unmarshal(b2, &a2)
+	if a1.TicketID == "" || a1.TicketID == a2.TicketID || a1.TicketID == ids[0] {
+		t.Fatalf("keyless submissions: %s %s", b1, b2)
+	}
+
+	// The status URL answers at once: 202 means stored.
+	resp, body = do(t, "GET", s.URL()+a1.StatusURL, "", "", nil)
+	var st Status
+	_ = json.Unmarshal(body, &st)
+	if resp.StatusCode != 200 || st.Stage != "submitted" || st.TicketID != a1.TicketID || st.TenantID != "rst-0042" || st.Subject != "決済エラー" {
+		t.Fatalf("status: %d %s", resp.StatusCode, body)
+	}
+}
+
+// The same key keeps answering with the same ticket after the stream's
+// duplicate window has passed: the compare-and-set, not Nats-Msg-Id, holds.
+func TestIdempotencyOutlivesDuplicateWindow(t *testing.T) {
+	s := startIntake(t)
+	key := map[string]string{"Idempotency-Key": "old-key"}
+	_, body := do(t, "POST", s.URL()+"/api/v1/tickets", "application/json", validTicket, key)
+	var first accepted
+	_ = json.Unmarshal(body, &first)
+	// Shrink the window to its minimum and wait it out.
+	ctx := context.Background()
+	cfg := s.Topology.TicketsStream()
+	cfg.Duplicates = 100 * time.Millisecond
+	if _, err := s.JS.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	resp, body := do(t, "POST", s.URL()+"/api/v1/tickets", "application/json", validTicket, key)
+	var again accepted
+	_ = json.Unmarshal(body, &again)
+	if resp.StatusCode != 202 || again.TicketID != first.TicketID || !again.Replayed {
+		t.Fatalf("retry after the window: %d %s (first %s)", resp.StatusCode, body, first.TicketID)
+	}
+	info, err := s.stream.Info(ctx, jetstream.WithSubjectFilter("tickets.submitted.*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := info.State.Subjects["tickets.submitted."+first.TicketID]; n != 1 {
+		t.Fatalf("ticket stored %d times, want 1", n)
+	}
+}

@@ -1,0 +1,277 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+
+	"github.com/triage-pipeline/triage/libs/config"
+	"github.com/triage-pipeline/triage/services/triage/pipeline"
+)
+
+// Config sets the load.
+type Config struct {
+	Rate        int           `default:"500" help:"Tickets per second offered in the fixed-rate run."`
+	Duration    time.Duration `default:"10s" help:"Length of the fixed-rate run."`
+	FullSpeed   int           `name:"full-speed-tickets" default:"3000" help:"Tickets in the full-speed run."`
+	Clients     int           `default:"64" help:"Concurrent HTTP clients in the full-speed run."`
+	CeilingMsgs int           `name:"ceiling-messages" default:"20000" help:"Messages in the bare JetStream ceiling run."`
+}
+
+// Result is one run's figures.
+type Result struct {
+	Name       string
+	Tickets    int
+	Elapsed    time.Duration
+	Throughput float64 // tickets per second from first offer to last visible
+	Accept     Percentiles
+	Visible    Percentiles
+	Failed     int
+}
+
+// Percentiles of a latency distribution.
+type Percentiles struct{ P50, P99, Max time.Duration }
+
+func percentiles(d []time.Duration) Percentiles {
+	if len(d) == 0 {
+		return Percentiles{}
+	}
+	slices.Sort(d)
+	at := func(q float64) time.Duration { return d[min(len(d)-1, int(q*float64(len(d))))] }
+	return Percentiles{P50: at(0.50), P99: at(0.99), Max: d[len(d)-1]}
+}
+
+// Run prints the benchmark's figures to out.
+func Run(ctx context.Context, cfg Config, out io.Writer) error {
+	fmt.Fprintf(out, "machine: %s\n", machine())
+	size := len(sampleBody(0))
+	ceiling, err := Ceiling(ctx, cfg.CeilingMsgs, eventSize)
+	if err != nil {
+		return fmt.Errorf("ceiling: %w", err)
+	}
+	fmt.Fprintf(out, "bare JetStream ceiling: %.0f msg/s (%d msgs of %d bytes, async publish + %d consume-and-republish hops, sync writes)\n",
+		ceiling, cfg.CeilingMsgs, eventSize, hops)
+
+	fixed, err := runPipeline(ctx, func(ctx context.Context, p *pipeline.Pipeline) (Result, error) {
+		return fixedRate(ctx, p, cfg.Rate, cfg.Duration)
+	})
+	if err != nil {
+		return err
+	}
+	report(out, fixed, ceiling)
+	full, err := runPipeline(ctx, func(ctx context.Context, p *pipeline.Pipeline) (Result, error) {
+		return fullSpeed(ctx, p, cfg.FullSpeed, cfg.Clients)
+	})
+	if err != nil {
+		return err
+	}
+	report(out, full, ceiling)
+	fmt.Fprintf(out, "pipeline/ceiling ratio at full speed: %.2f (request body %d bytes)\n", full.Throughput/ceiling, size)
+	return nil
+}
+
+// eventSize is about the size of a submitted-ticket event on the wire.
+const eventSize = 900
+
+func report(out io.Writer, r Result, ceiling float64) {
+	fmt.Fprintf(out, "%s: %d tickets in %s = %.0f tickets/s (%.2f of ceiling), failed %d\n",
+		r.Name, r.Tickets, r.Elapsed.Round(time.Millisecond), r.Throughput, r.Throughput/ceiling, r.Failed)
+	fmt.Fprintf(out, "  intake 202:          p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", ms(r.Accept.P50), ms(r.Accept.P99), ms(r.Accept.Max))
+	fmt.Fprintf(out, "  202 -> queue API:    p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", ms(r.Visible.P50), ms(r.Visible.P99), ms(r.Visible.Max))
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func runPipeline(ctx context.Context, run func(context.Context, *pipeline.Pipeline) (Result, error)) (Result, error) {
+	dir, err := os.MkdirTemp("", "triage-bench-")
+	if err != nil {
+		return Result{}, fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	var cfg pipeline.Config
+	if err := config.Load("bench", &cfg, nil); err != nil {
+		return Result{}, err
+	}
+	cfg.DataDir, cfg.NATSPort, cfg.HTTPPort = dir, -1, 0
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p, err := pipeline.Start(pctx, cfg, zap.NewNop())
+	if err != nil {
+		return Result{}, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Run(pctx) }()
+	res, err := run(ctx, p)
+	cancel()
+	if rerr := <-done; err == nil && rerr != nil {
+		err = rerr
+	}
+	return res, err
+}
+
+type probe struct {
+	client   *http.Client
+	intake   string
+	queue    string
+	mu       sync.Mutex
+	accept   []time.Duration
+	visible  []time.Duration
+	failed   int
+	lastSeen time.Time
+}
+
+func newProbe(p *pipeline.Pipeline) *probe {
+	tr := &http.Transport{MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}
+	return &probe{client: &http.Client{Transport: tr, Timeout: time.Minute}, intake: p.Intake.URL(), queue: p.Queue.URL()}
+}
+
+// one offers a ticket and waits until the queue API shows it.
+func (pr *probe) one(ctx context.Context, i int) { pr.oneSignalled(ctx, i, make(chan struct{})) }
+
+func (pr *probe) submit(ctx context.Context, i int) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, pr.intake+"/api/v1/tickets", bytes.NewReader(sampleBody(i)))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i))
+	resp, err := pr.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return "", fmt.Errorf("status %d", resp.StatusCode)
+	}
+	var body struct {
+		TicketID string `json:"ticket_id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return "", err
+	}
+	return body.TicketID, nil
+}
+
+func (pr *probe) awaitQueued(ctx context.Context, id string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pr.queue+"/api/v1/queue/tickets/"+id+"?wait=30s", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := pr.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("ticket %s not queued: status %d", id, resp.StatusCode)
+	}
+	return nil
+}
+
+func (pr *probe) result(name string, n int, start time.Time) Result {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	elapsed := pr.lastSeen.Sub(start)
+	ok := len(pr.visible)
+	return Result{
+		Name: name, Tickets: n, Elapsed: elapsed, Throughput: float64(ok) / elapsed.Seconds(),
+		Accept: percentiles(pr.accept), Visible: percentiles(pr.visible), Failed: pr.failed,
+	}
+}
+
+func fixedRate(ctx context.Context, p *pipeline.Pipeline, perSecond int, d time.Duration) (Result, error) {
+	pr := newProbe(p)
+	n := int(float64(perSecond) * d.Seconds())
+	lim := rate.NewLimiter(rate.Limit(perSecond), 1)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if err := lim.Wait(ctx); err != nil {
+			return Result{}, err
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); pr.one(ctx, i) }()
+	}
+	wg.Wait()
+	return pr.result(fmt.Sprintf("fixed rate %d/s for %s", perSecond, d), n, start), nil
+}
+
+func fullSpeed(ctx context.Context, p *pipeline.Pipeline, n, clients int) (Result, error) {
+	pr := newProbe(p)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	// Clients only submit; waiting for the queue happens beside them, so
+	// the offered load does not slow down to the pipeline's latency.
+	var waits sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				waits.Add(1)
+				accepted := make(chan struct{})
+				go func() { defer waits.Done(); pr.oneSignalled(ctx, i, accepted) }()
+				<-accepted
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	waits.Wait()
+	return pr.result(fmt.Sprintf("full speed, %d clients", clients), n, start), nil
+}
+
+// oneSignalled is one, closing accepted once intake has answered.
+func (pr *probe) oneSignalled(ctx context.Context, i int, accepted chan<- struct{}) {
+	start := time.Now()
+	id, err := pr.submit(ctx, i)
+	close(accepted)
+	acceptedAt := time.Now()
+	if err == nil {
+		err = pr.awaitQueued(ctx, id)
+	}
+	seen := time.Now()
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if err != nil {
+		pr.failed++
+		return
+	}
+	pr.accept = append(pr.accept, acceptedAt.Sub(start))
+	pr.visible = append(pr.visible, seen.Sub(acceptedAt))
+	if seen.After(pr.lastSeen) {
+		pr.lastSeen = seen
+	}
+}
+
+var subjects = [...]struct{ subject, description string }{
+	{"カード決済でエラー", "19:05頃からカード決済をするとエラーになり、画面に503と表示されます。お客様をお待たせしています。"},
+	{"Kitchen printer not printing", "Since around 7pm the kitchen printer stopped printing orders; the tablet shows error PRN-2001."},
+	{"請求書の再発行について", "先月分の請求書を再発行する方法を教えてください。経理に提出する必要があります。"},
+	{"How do I add a new menu item?", "We want to add a seasonal dish to the dinner menu. How do I add it?"},
+}
+
+func sampleBody(i int) []byte {
+	s := subjects[i%len(subjects)]
+	b, _ := json.Marshal(map[string]any{
+		"subject": s.subject, "description": s.description, "tenant_id": fmt.Sprintf("rst-%04d", i%50),
+		"reporter": "support@example.com", "channel": "phone",
+		"identifiers": map[string][]string{"order_ids": {fmt.Sprintf("ord_%010d", 2611220000+i)}},
+	})
+	return b
+}

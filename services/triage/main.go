@@ -1,0 +1,31 @@
+// Command triage runs any triage service by name, or all of them in one
+// process (`triage dev`), and holds the operators' tools (dead letters,
+// benchmarks).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+type cli struct {
+	Run         runCmd         `cmd:"" help:"Run one service against a NATS server."`
+	Dev         devCmd         `cmd:"" help:"Run the whole pipeline in one process with an embedded NATS server."`
+	Deadletters deadlettersCmd `cmd:"" name:"deadletters" help:"List and replay dead letters."`
+	Bench       benchCmd       `cmd:"" help:"Measure the pipeline against the bare JetStream ceiling and print figures."`
+}
+
+func main() {
+	var c cli
+	ctx := kong.Parse(&c,
+		kong.Name("triage"),
+		kong.Description("Escalation triage pipeline: intake → enricher → router → queue, bugfiler."),
+		kong.UsageOnError(),
+	)
+	if err := ctx.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "triage: %v\n", err)
+		os.Exit(1)
+	}
+}

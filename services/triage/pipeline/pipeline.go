@@ -1,0 +1,174 @@
+// Package pipeline runs the whole triage pipeline in one process: an
+// embedded NATS server (JetStream on disk, synchronous writes) and every
+// service, each on its own HTTP port. It backs `triage dev` (make run), the
+// end-to-end tests and the benchmark.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/triage-pipeline/triage/libs/config"
+	"github.com/triage-pipeline/triage/libs/natsembed"
+	"github.com/triage-pipeline/triage/libs/service"
+	"github.com/triage-pipeline/triage/services/bugfiler"
+	"github.com/triage-pipeline/triage/services/enricher"
+	"github.com/triage-pipeline/triage/services/intake"
+	"github.com/triage-pipeline/triage/services/queue"
+	"github.com/triage-pipeline/triage/services/router"
+)
+
+// Config configures the one-process pipeline. Service-specific settings
+// come from each service's own flags' environment variables and defaults.
+type Config struct {
+	service.Config `embed:""`
+	DataDir        string `name:"data-dir" env:"TRIAGE_DATA_DIR" default:"data" help:"Where JetStream keeps its files; tickets survive restarts on it."`
+	Host           string `name:"host" env:"TRIAGE_HOST" default:"127.0.0.1" help:"Interface every server listens on."`
+	NATSPort       int    `name:"nats-port" env:"TRIAGE_NATS_PORT" default:"4222" help:"Port of the embedded NATS server (-1 picks one)."`
+	HTTPPort       int    `name:"http-port" env:"TRIAGE_HTTP_PORT" default:"8080" help:"First HTTP port: intake, queue, enricher, router, bugfiler use it and the next four (0 picks free ports)."`
+}
+
+// Validate checks the pipeline's own settings.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("--data-dir is required")
+	}
+	if c.HTTPPort < 0 || c.HTTPPort > 65535-4 {
+		return fmt.Errorf("--http-port must be 0 or a port up to %d, got %d", 65535-4, c.HTTPPort)
+	}
+	return nil
+}
+
+// Pipeline is a started pipeline.
+type Pipeline struct {
+	NATS     *server.Server
+	Intake   *intake.Service
+	Queue    *queue.Service
+	Enricher *enricher.Service
+	Router   *router.Service
+	Bugfiler *bugfiler.Service
+	DataDir  string
+
+	started []runner
+}
+
+// runner is what every service offers the pipeline.
+type runner interface {
+	Run(ctx context.Context) error
+	URL() string
+	Close()
+}
+
+// Start launches NATS and the services; Run then runs them.
+func Start(ctx context.Context, cfg Config, log *zap.Logger) (p *Pipeline, err error) {
+	store := filepath.Join(cfg.DataDir, "jetstream")
+	if err := os.MkdirAll(store, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	srv, err := natsembed.Start(natsembed.Options{Host: cfg.Host, Port: cfg.NATSPort, StoreDir: store})
+	if err != nil {
+		return nil, err
+	}
+	p = &Pipeline{NATS: srv, DataDir: cfg.DataDir}
+	defer func() {
+		if err != nil {
+			p.closeAll()
+		}
+	}()
+	common := cfg.Config
+	common.NATSURL = srv.ClientURL()
+	addr := func(offset int) string {
+		port := 0
+		if cfg.HTTPPort != 0 {
+			port = cfg.HTTPPort + offset
+		}
+		return net.JoinHostPort(cfg.Host, strconv.Itoa(port))
+	}
+
+	var ic intake.Config
+	if err := config.Load("intake", &ic, nil); err != nil {
+		return p, err
+	}
+	ic.Config, ic.HTTPAddr = common, addr(0)
+	if p.Intake, err = intake.New(ctx, ic, log); err != nil {
+		return p, err
+	}
+	p.started = append(p.started, p.Intake)
+	var qc queue.Config
+	if err := config.Load("queue", &qc, nil); err != nil {
+		return p, err
+	}
+	qc.Config, qc.HTTPAddr = common, addr(1)
+	if p.Queue, err = queue.New(ctx, qc, log); err != nil {
+		return p, err
+	}
+	p.started = append(p.started, p.Queue)
+	var ec enricher.Config
+	if err := config.Load("enricher", &ec, nil); err != nil {
+		return p, err
+	}
+	ec.Config, ec.HTTPAddr = common, addr(2)
+	if p.Enricher, err = enricher.New(ctx, ec, log); err != nil {
+		return p, err
+	}
+	p.started = append(p.started, p.Enricher)
+	var rc router.Config
+	if err := config.Load("router", &rc, nil); err != nil {
+		return p, err
+	}
+	rc.Config, rc.HTTPAddr = common, addr(3)
+	if p.Router, err = router.New(ctx, rc, log); err != nil {
+		return p, err
+	}
+	p.started = append(p.started, p.Router)
+	var bc bugfiler.Config
+	if err := config.Load("bugfiler", &bc, nil); err != nil {
+		return p, err
+	}
+	bc.Config, bc.HTTPAddr = common, addr(4)
+	if p.Bugfiler, err = bugfiler.New(ctx, bc, log); err != nil {
+		return p, err
+	}
+	p.started = append(p.started, p.Bugfiler)
+	return p, nil
+}
+
+// closeAll releases what Start opened when Start fails half way.
+func (p *Pipeline) closeAll() {
+	for _, c := range p.started {
+		c.Close()
+	}
+	p.NATS.Shutdown()
+	p.NATS.WaitForShutdown()
+}
+
+// URLs names each service's base URL, in start order.
+func (p *Pipeline) URLs() [][2]string {
+	return [][2]string{
+		{"intake", p.Intake.URL()}, {"queue", p.Queue.URL()}, {"enricher", p.Enricher.URL()},
+		{"router", p.Router.URL()}, {"bugfiler", p.Bugfiler.URL()},
+		{"nats", p.NATS.ClientURL()},
+	}
+}
+
+// Run runs every service until ctx ends, lets each finish its in-flight
+// work, then stops NATS.
+func (p *Pipeline) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, r := range p.started {
+		g.Go(func() error { return r.Run(gctx) })
+	}
+	err := g.Wait()
+	p.NATS.Shutdown()
+	p.NATS.WaitForShutdown()
+	return err
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/triage-pipeline/triage/libs/logging"
+	"github.com/triage-pipeline/triage/libs/service"
+	"github.com/triage-pipeline/triage/services/bugfiler"
+	"github.com/triage-pipeline/triage/services/enricher"
+	"github.com/triage-pipeline/triage/services/intake"
+	"github.com/triage-pipeline/triage/services/queue"
+	"github.com/triage-pipeline/triage/services/router"
+)
+
+type runCmd struct {
+	Intake   intakeCmd   `cmd:"" help:"HTTP API that accepts tickets."`
+	Enricher enricherCmd `cmd:"" help:"Attaches logs to submitted tickets."`
+	Router   routerCmd   `cmd:"" help:"Routes tickets to the escalation or support queue."`
+	Queue    queueCmd    `cmd:"" help:"The engineers' queue and its API."`
+	Bugfiler bugfilerCmd `cmd:"" help:"Files GitHub issues for confirmed bugs."`
+}
+
+type intakeCmd struct {
+	intake.Config `embed:""`
+}
+
+func (c *intakeCmd) Run() error {
+	return runService(c.Log, func(ctx context.Context, log *zap.Logger) error {
+		s, err := intake.New(ctx, c.Config, log)
+		if err != nil {
+			return err
+		}
+		return s.Run(ctx)
+	})
+}
+
+type enricherCmd struct {
+	enricher.Config `embed:""`
+}
+
+func (c *enricherCmd) Run() error {
+	return runService(c.Log, func(ctx context.Context, log *zap.Logger) error {
+		s, err := enricher.New(ctx, c.Config, log)
+		if err != nil {
+			return err
+		}
+		return s.Run(ctx)
+	})
+}
+
+type routerCmd struct {
+	router.Config `embed:""`
+}
+
+func (c *routerCmd) Run() error {
+	return runService(c.Log, func(ctx context.Context, log *zap.Logger) error {
+		s, err := router.New(ctx, c.Config, log)
+		if err != nil {
+			return err
+		}
+		return s.Run(ctx)
+	})
+}
+
+type queueCmd struct {
+	queue.Config `embed:""`
+}
+
+func (c *queueCmd) Run() error {
+	return runService(c.Log, func(ctx context.Context, log *zap.Logger) error {
+		s, err := queue.New(ctx, c.Config, log)
+		if err != nil {
+			return err
+		}
+		return s.Run(ctx)
+	})
+}
+
+type bugfilerCmd struct {
+	bugfiler.Config `embed:""`
+}
+
+func (c *bugfilerCmd) Run() error {
+	return runService(c.Log, func(ctx context.Context, log *zap.Logger) error {
+		s, err := bugfiler.New(ctx, c.Config, log)
+		if err != nil {
+			return err
+		}
+		return s.Run(ctx)
+	})
+}
+
+// runService builds the logger and runs fn until SIGINT or SIGTERM.
+func runService(lc logging.Config, fn func(ctx context.Context, log *zap.Logger) error) error {
+	log, err := logging.New(lc)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	ctx, stop := service.SignalContext(context.Background())
+	defer stop()
+	if err := fn(ctx, log); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("service stopped: %w", err)
+	}
+	return nil
+}
