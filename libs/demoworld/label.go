@@ -3,6 +3,7 @@ package demoworld
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -11,9 +12,11 @@ import (
 const MaxExpectedLogs = 20
 
 // ExpectedLogIDs applies the labelling rule (see the package documentation)
-// to a ticket of this world: ids the ticket names first, then the tenant's
-// error logs of the component's services inside the ticket's window,
-// closest to the described moment first, at most MaxExpectedLogs.
+// to a ticket of this world: logs carrying an order, request or trace id
+// the ticket names first, then the tenant's error logs of the component's
+// services and error codes inside the ticket's window, closest to the
+// described moment first; at most MaxExpectedLogs, none for non-technical
+// tickets.
 func (w *World) ExpectedLogIDs(tk *Ticket) []string {
 	if !tk.Technical {
 		return nil
@@ -23,6 +26,13 @@ func (w *World) ExpectedLogIDs(tk *Ticket) []string {
 	window := span{tk.Window.From, tk.Window.To.Add(time.Nanosecond)}
 	services := ComponentServices(tk.Component)
 	levels := ComponentLevels(tk.Component)
+	prefix := ComponentCodePrefix(tk.Component)
+	codeMatches := func(code string) bool {
+		if len(tk.MentionedErrorCodes) > 0 {
+			return slices.Contains(tk.MentionedErrorCodes, code)
+		}
+		return prefix != "" && strings.HasPrefix(code, prefix)
+	}
 	var byUser, byDevice []string
 	switch tk.Component {
 	case ComponentAuth:
@@ -45,6 +55,7 @@ func (w *World) ExpectedLogIDs(tk *Ticket) []string {
 		case window.contains(l.Timestamp.Time) &&
 			slices.Contains(services, l.Service.Name) &&
 			slices.Contains(levels, l.Log.Level) &&
+			codeMatches(l.Error.Code) &&
 			(len(byUser) == 0 || slices.Contains(byUser, l.User.ID)) &&
 			(len(byDevice) == 0 || slices.Contains(byDevice, l.Labels.DeviceID)):
 			related = append(related, i)

@@ -75,7 +75,7 @@ func newPlan(g *generator, rng *rand.Rand) plan {
 	tenants := g.w.Tenants
 
 	if at, ok := pickLocalTime(rng, g, g.tokyo, 18*60+40, 19*60+10, 45*time.Minute+2*time.Hour); ok {
-		p.storm = span{at, at.Add(jitter(rng, 36*time.Minute, 44*time.Minute))}
+		p.storm = span{at, at.Add(jitter(rng, 36*time.Minute, 44*time.Minute)).Truncate(time.Second)}
 		p.stormTenants = chooseStormTenants(rng, tenants, g.tokyo)
 	}
 
@@ -91,7 +91,7 @@ func newPlan(g *generator, rng *rand.Rand) plan {
 	}
 	t := &tenants[pick(rng, candidates)]
 	if at, ok := pickLocalTime(rng, g, t.loc, 11*60, 12*60+30, 5*time.Hour); ok {
-		p.printer = span{at, at.Add(jitter(rng, 150*time.Minute, 240*time.Minute))}
+		p.printer = span{at, at.Add(jitter(rng, 150*time.Minute, 240*time.Minute)).Truncate(time.Second)}
 		p.printerTenant = t.ID
 		p.printerDevice = t.Printers()[0]
 	}

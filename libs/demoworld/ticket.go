@@ -156,6 +156,27 @@ func ComponentServices(component string) []string {
 	return nil
 }
 
+// ComponentCodePrefix is the error-code prefix of a component's own
+// failures ("" when it has none): the rule attaches a payment ticket's
+// PAY-… errors, not an unrelated ORD-… error logged by the same service.
+func ComponentCodePrefix(component string) string {
+	switch component {
+	case ComponentPayment:
+		return "PAY-"
+	case ComponentOrder:
+		return "ORD-"
+	case ComponentCustomerID:
+		return "CUS-"
+	case ComponentPrinter:
+		return "PRN-"
+	case ComponentMenu:
+		return "MENU-"
+	case ComponentAuth:
+		return "AUTH-"
+	}
+	return ""
+}
+
 // ComponentLevels lists the log levels the labelling rule attaches for a
 // component: errors and fatals, plus warnings for auth, whose key evidence
 // (the token expiry) is logged as a warning first.

@@ -239,8 +239,11 @@ func (tw *ticketWriter) schedule(d *draft, at time.Time, maxDelay time.Duration)
 		default:
 			d.TimeHint = HintNone
 			d.SubmittedAt = at.Add(jitter(tw.rng, 3*time.Minute, min(maxDelay, 100*time.Minute)))
-			d.Window = TimeWindow{From: d.SubmittedAt.Add(-2 * time.Hour), To: d.SubmittedAt, Anchor: d.SubmittedAt}
 			phraseJa, phraseEn = "", ""
+			if attempt > 20 {
+				// Whatever happens, the ticket is filed before the world ends.
+				d.SubmittedAt = minTime(d.SubmittedAt, end)
+			}
 		}
 		if !d.SubmittedAt.After(end) {
 			break
@@ -284,11 +287,17 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// tenantLogs returns the indexes of tenant logs matching keep.
+// reportable is how long before the end of the world a failure must happen
+// for staff to notice it and write a ticket.
+const reportable = 30 * time.Minute
+
+// tenantLogs returns the indexes of tenant logs matching keep that happened
+// early enough to be reported.
 func (tw *ticketWriter) tenantLogs(tenantID string, keep func(*Log) bool) []int {
 	var out []int
+	last := tw.g.end.Add(-reportable)
 	for _, i := range tw.w.tenantLogs[tenantID] {
-		if keep(&tw.w.Logs[i]) {
+		if l := &tw.w.Logs[i]; l.Timestamp.Before(last) && keep(l) {
 			out = append(out, i)
 		}
 	}
@@ -472,6 +481,7 @@ func (tw *ticketWriter) oneOffTickets() {
 	for i := range tw.w.Logs {
 		l := &tw.w.Logs[i]
 		if l.Labels.TenantID != "" && l.Log.Level == LevelError && slices.Contains(codes, l.Error.Code) &&
+			l.Timestamp.Before(tw.g.end.Add(-reportable)) &&
 			!tw.g.plan.stormAt(l.Labels.TenantID, l.Timestamp.Time) {
 			candidates = append(candidates, i)
 		}

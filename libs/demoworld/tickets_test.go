@@ -1,6 +1,7 @@
 package demoworld
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -69,7 +70,7 @@ func TestTicketMix(t *testing.T) {
 		perChannel[tk.Channel]++
 	}
 	n := float64(len(w.Tickets))
-	if share := float64(ja) / n; share < 0.5 || share > 0.75 {
+	if share := float64(ja) / n; share < 0.45 || share > 0.75 {
 		t.Errorf("Japanese share %.2f, want about 0.6", share)
 	}
 	if share := float64(technical) / n; share < 0.45 || share > 0.8 {
@@ -97,7 +98,10 @@ func hasJapanese(s string) bool {
 // of the ticket's tenant from the 24 h before submission, each pointed at
 // by a named id or by (window, component services, level).
 func TestExpectedLogs(t *testing.T) {
-	w := defaultWorld()
+	forEachWorld(t, checkExpectedLogs)
+}
+
+func checkExpectedLogs(t *testing.T, w *World) {
 	incidentCode := map[string]string{
 		IncidentPaymentStorm: CodeProviderTimeout, IncidentPrinterCrash: CodePrinterCrash,
 		IncidentMenuSchema: CodeMenuSchema, IncidentAuthExpiry: CodeTokenExpired,
@@ -127,7 +131,11 @@ func TestExpectedLogs(t *testing.T) {
 			}
 			byID := slices.Contains(named.OrderIDs, l.Labels.OrderID) || slices.Contains(named.RequestIDs, l.HTTP.Request.ID) ||
 				slices.Contains(named.TraceIDs, l.Trace.ID)
-			byWindow := !l.Timestamp.Before(tk.Window.From) && !l.Timestamp.After(tk.Window.To) &&
+			codeOK := strings.HasPrefix(l.Error.Code, ComponentCodePrefix(tk.Component)) && l.Error.Code != ""
+			if len(tk.MentionedErrorCodes) > 0 {
+				codeOK = slices.Contains(tk.MentionedErrorCodes, l.Error.Code)
+			}
+			byWindow := !l.Timestamp.Before(tk.Window.From) && !l.Timestamp.After(tk.Window.To) && codeOK &&
 				slices.Contains(ComponentServices(tk.Component), l.Service.Name) && slices.Contains(ComponentLevels(tk.Component), l.Log.Level)
 			if !byID && !byWindow {
 				t.Errorf("ticket %s expects log %s (%s %s %v) that nothing in the ticket points to", tk.ID, id, l.Service.Name, l.Log.Level, l.Timestamp)
@@ -148,7 +156,10 @@ func TestExpectedLogs(t *testing.T) {
 // TestExpectedLogsPreferNamedIDs checks every log of a named order comes
 // first, then the closest matching errors.
 func TestExpectedLogsPreferNamedIDs(t *testing.T) {
-	w := defaultWorld()
+	forEachWorld(t, checkNamedIDsFirst)
+}
+
+func checkNamedIDsFirst(t *testing.T, w *World) {
 	checked := 0
 	for _, tk := range w.Tickets {
 		named := tk.Identifiers.union(tk.Mentioned)
@@ -181,7 +192,7 @@ func TestExpectedLogsPreferNamedIDs(t *testing.T) {
 			}
 		}
 	}
-	if checked < 5 {
+	if len(w.Tickets) > 50 && checked < 5 {
 		t.Errorf("only %d tickets name an order", checked)
 	}
 }
@@ -198,7 +209,10 @@ var (
 // TestTicketMentionsExist checks the ids, codes and statuses in the text
 // are the labelled mentions and really exist for the tenant.
 func TestTicketMentionsExist(t *testing.T) {
-	w := defaultWorld()
+	forEachWorld(t, checkTicketMentions)
+}
+
+func checkTicketMentions(t *testing.T, w *World) {
 	mentions := 0
 	for _, tk := range w.Tickets {
 		text := tk.Subject + "\n" + tk.Description
@@ -266,15 +280,18 @@ func TestTicketMentionsExist(t *testing.T) {
 			}
 		}
 	}
-	if mentions < 20 {
-		t.Errorf("only %d id and code mentions across all tickets", mentions)
+	if len(w.Tickets) > 50 && mentions < 20 {
+		t.Errorf("only %d id and code mentions across %d tickets", mentions, len(w.Tickets))
 	}
 }
 
 // TestTicketTimesMatchText checks a written clock time is the window's
 // anchor in the tenant's local time.
 func TestTicketTimesMatchText(t *testing.T) {
-	w := defaultWorld()
+	forEachWorld(t, checkTicketTimes)
+}
+
+func checkTicketTimes(t *testing.T, w *World) {
 	hints := map[string]int{}
 	for _, tk := range w.Tickets {
 		hints[tk.TimeHint]++
@@ -286,10 +303,7 @@ func TestTicketTimesMatchText(t *testing.T) {
 		var want string
 		switch {
 		case tk.TimeHint == HintClock && tk.Language == LangJapanese:
-			want = anchor.Format("15:04") + "頃"
-			if anchor.Hour() < 10 {
-				want = anchor.Format("3:04") + "頃"
-			}
+			want = fmt.Sprintf("%d:%02d頃", anchor.Hour(), anchor.Minute())
 		case tk.TimeHint == HintClock:
 			want = "around " + anchor.Format("3:04 pm")
 		case tk.TimeHint == HintHour && tk.Language == LangJapanese:
@@ -315,7 +329,7 @@ func TestTicketTimesMatchText(t *testing.T) {
 		}
 	}
 	for _, h := range []string{HintNone, HintClock, HintAgo} {
-		if hints[h] == 0 {
+		if len(w.Tickets) > 50 && hints[h] == 0 {
 			t.Errorf("no ticket with time hint %s (have %v)", h, hints)
 		}
 	}

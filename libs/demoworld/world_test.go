@@ -1,13 +1,13 @@
 package demoworld
 
 import (
-	"strconv"
 	"bytes"
 	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +18,31 @@ var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 // defaultWorld is generated once for the whole test binary: the world is
 // immutable once built and takes about a second under -race.
-var defaultWorld = sync.OnceValue(func() *World { s, _ := strconv.Atoi(os.Getenv("DW_SEED")); return Generate(Config{Seed: uint64(s)}) })
+var defaultWorld = sync.OnceValue(func() *World { return Generate(Config{}) })
+
+// otherWorlds are built once too: small, odd-sized and summer-time worlds
+// on which the invariants must hold as well as on the default one.
+var otherWorlds = sync.OnceValue(func() map[string]*World {
+	return map[string]*World{
+		"one day, five tenants": Generate(Config{Seed: 11, Tenants: 5, Days: 1, LogsPerTenantDay: 150}),
+		"summer time in LA":     Generate(Config{Seed: 12, Tenants: 12, Days: 2, LogsPerTenantDay: 100, End: time.Date(2026, 7, 15, 7, 30, 0, 0, time.UTC)}),
+		"four quiet days":       Generate(Config{Seed: 13, Tenants: 20, Days: 4, LogsPerTenantDay: 60}),
+	}
+})
+
+// forEachWorld runs check on the default world and on otherWorlds.
+func forEachWorld(t *testing.T, check func(*testing.T, *World)) {
+	t.Run("default", func(t *testing.T) { check(t, defaultWorld()) })
+	others := otherWorlds()
+	names := make([]string, 0, len(others))
+	for name := range others {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) { check(t, others[name]) })
+	}
+}
 
 // smallConfig is a world small enough to build several times per test.
 func smallConfig(seed uint64) Config {

@@ -109,7 +109,7 @@ func tokenize(text string, emit func(token string, pos int)) {
 	}
 	// Work on a small slice of classified runes; extend/format characters
 	// are folded into the preceding unit (UAX #29 rule WB4).
-	units := make([]unit, 0, len(text))
+	units := make([]unit, 0, min(len(text), 64))
 	for i, r := range text {
 		c := classify(r)
 		size := utf8.RuneLen(r)

@@ -350,7 +350,14 @@ func (l *javaLayout) parse(s string, loc *time.Location, roundUp bool) (int64, e
 	if zone == nil {
 		zone = time.UTC
 	}
+	// unit is the finest field the text gives; round-up fills what is finer.
 	unit := ""
+	rank := map[string]int{"": 0, "y": 1, "M": 2, "d": 3, "h": 4, "m": 5, "s": 6, "ms": 7}
+	finer := func(u string) {
+		if rank[u] > rank[unit] {
+			unit = u
+		}
+	}
 	p := 0
 	for _, part := range l.parts {
 		if part.letter == 0 {
@@ -386,22 +393,29 @@ func (l *javaLayout) parse(s string, loc *time.Location, roundUp bool) (int64, e
 		n, _ := strconv.Atoi(s[start:p])
 		switch part.letter {
 		case 'y', 'u':
-			year, unit = n, "y"
+			year = n
+			finer("y")
 			if p-start == 2 {
 				year += 2000
 			}
 		case 'M':
-			month, unit = n, "M"
+			month = n
+			finer("M")
 		case 'd':
-			day, unit = n, "d"
+			day = n
+			finer("d")
 		case 'H':
-			hour, unit = n, "h"
+			hour = n
+			finer("h")
 		case 'm':
-			minute, unit = n, "m"
+			minute = n
+			finer("m")
 		case 's':
-			sec, unit = n, "s"
+			sec = n
+			finer("s")
 		case 'S':
-			nanos, unit = n*int(math.Pow10(9-(p-start))), "ms"
+			nanos = n * int(math.Pow10(9-(p-start)))
+			finer("ms")
 		}
 	}
 	if p != len(s) {

@@ -77,6 +77,21 @@ func (r *recorder) WriteHeader(code int) { r.status = code }
 // call sends one request over HTTP and decodes the JSON answer.
 func call(tb testing.TB, base, method, path, body string) (int, map[string]any, http.Header) {
 	tb.Helper()
+	code, raw, header := callRaw(tb, base, method, path, body)
+	var out map[string]any
+	if len(raw) > 0 && method != http.MethodHead {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&out); err != nil {
+			tb.Fatalf("%s %s: body is not JSON: %v: %s", method, path, err, raw)
+		}
+	}
+	return code, out, header
+}
+
+// callRaw sends one request over HTTP and returns the raw answer.
+func callRaw(tb testing.TB, base, method, path, body string) (int, []byte, http.Header) {
+	tb.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = bytes.NewBufferString(body)
@@ -97,15 +112,7 @@ func call(tb testing.TB, base, method, path, body string) (int, map[string]any, 
 	if err != nil {
 		tb.Fatalf("read body: %v", err)
 	}
-	var out map[string]any
-	if len(raw) > 0 && method != http.MethodHead {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&out); err != nil {
-			tb.Fatalf("%s %s: body is not JSON: %v: %s", method, path, err, raw)
-		}
-	}
-	return resp.StatusCode, out, resp.Header
+	return resp.StatusCode, raw, resp.Header
 }
 
 // hitIDs lists the _id of each hit of a search answer.

@@ -686,15 +686,15 @@ func (ix *index) indexLeaf(slot uint32, l *leaf) {
 		if len(kept) == 0 {
 			return
 		}
-		seen := map[string]bool{}
-		for _, s := range kept {
-			if seen[s] {
-				continue
+		if len(kept) > 1 {
+			sort.Strings(kept)
+		}
+		for i, s := range kept {
+			if i > 0 && kept[i-1] == s {
+				continue // a slot is listed once per term
 			}
-			seen[s] = true
 			f.terms[s] = append(f.terms[s], slot)
 		}
-		sort.Strings(kept)
 		f.addStrings(slot, kept)
 		f.exists.set(slot)
 		f.docCount++
@@ -703,16 +703,27 @@ func (ix *index) indexLeaf(slot uint32, l *leaf) {
 			return
 		}
 		f := ix.field(l.path, kindText)
-		tf := map[string]uint32{}
+		// Term frequencies: a short list beats a map for log-line sized text.
+		type termFreq struct {
+			term string
+			n    uint32
+		}
+		tf := make([]termFreq, 0, 16)
 		n := 0
 		for _, s := range l.strs {
 			tokenize(s, func(tok string, _ int) {
-				tf[tok]++
 				n++
+				for i := range tf {
+					if tf[i].term == tok {
+						tf[i].n++
+						return
+					}
+				}
+				tf = append(tf, termFreq{tok, 1})
 			})
 		}
-		for tok, c := range tf {
-			f.postings[tok] = append(f.postings[tok], posting{slot: slot, tf: c})
+		for _, t := range tf {
+			f.postings[t.term] = append(f.postings[t.term], posting{slot: slot, tf: t.n})
 		}
 		for len(f.docLen) <= int(slot) {
 			f.docLen = append(f.docLen, 0)

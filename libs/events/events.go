@@ -19,6 +19,7 @@ const (
 	TypeTicketSubmitted = "io.triage.ticket.submitted.v1"
 	TypeTicketEnriched  = "io.triage.ticket.enriched.v1"
 	TypeTicketRouted    = "io.triage.ticket.routed.v1"
+	TypeLogsPending     = "io.triage.ticket.logs_pending.v1"
 	TypeBugConfirmed    = "io.triage.bug.confirmed.v1"
 )
 
@@ -28,7 +29,10 @@ const (
 	SubjectSubmitted = "tickets.submitted"
 	SubjectEnriched  = "tickets.enriched"
 	SubjectRouted    = "tickets.routed"
-	SubjectConfirmed = "bugs.confirmed"
+	// SubjectLogsPending holds tickets whose logs could not be searched
+	// yet; the enricher retries them until Elasticsearch answers.
+	SubjectLogsPending = "tickets.logs_pending"
+	SubjectConfirmed   = "bugs.confirmed"
 )
 
 // TicketSubject returns the subject of one ticket's event, e.g.
@@ -70,7 +74,26 @@ const (
 	LogsPending       LogsStatus = "pending"
 	LogsAttached      LogsStatus = "attached"
 	LogsNoneFound     LogsStatus = "none_found"
+	// LogsFailed: the search itself was refused (a bug on our side, not an
+	// outage); the note says why.
+	LogsFailed LogsStatus = "failed"
 )
+
+// Evidence is one thing extracted from the ticket, with where it came from,
+// so an engineer can see why a log matched.
+type Evidence struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+	Field string `json:"field"`
+	Text  string `json:"text"`
+}
+
+// SearchWindow is the time range searched and why.
+type SearchWindow struct {
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Reason string    `json:"reason"`
+}
 
 // LogEntry is one log attached to a ticket (shown to engineers only).
 type LogEntry struct {
@@ -103,8 +126,12 @@ type Enrichment struct {
 	Note       string      `json:"note,omitempty"`
 	Logs       []LogEntry  `json:"logs,omitempty"`
 	Signatures []Signature `json:"signatures,omitempty"`
-	// ErrorLogs counts attached logs at error level or worse.
+	// ErrorLogs counts matching logs at error level or worse.
 	ErrorLogs int `json:"error_logs"`
+	// TotalMatches is how many logs matched the search in all.
+	TotalMatches int64         `json:"total_matches,omitempty"`
+	Evidence     []Evidence    `json:"evidence,omitempty"`
+	Window       *SearchWindow `json:"window,omitempty"`
 	// Attempt increases each time the ticket is enriched again (for example
 	// once Elasticsearch is back), so later stages keep the newest.
 	Attempt     int       `json:"attempt"`
@@ -150,6 +177,15 @@ type TicketRouted struct {
 	Ticket        Ticket     `json:"ticket"`
 	Enrichment    Enrichment `json:"enrichment"`
 	Routing       Routing    `json:"routing"`
+}
+
+// TicketLogsPending asks the enricher to search a ticket's logs again.
+type TicketLogsPending struct {
+	SchemaVersion int    `json:"schema_version"`
+	Ticket        Ticket `json:"ticket"`
+	// Attempt is the enrichment attempt that left logs pending.
+	Attempt int    `json:"attempt"`
+	Reason  string `json:"reason"`
 }
 
 // BugConfirmed is published when an engineer confirms a bug.

@@ -5,6 +5,9 @@ package extract
 var serviceTerms = map[string]string{
 	"order-api": "order-api", "order api": "order-api", "order": "order-api", "orders": "order-api",
 	"ordering": "order-api", "注文": "order-api", "オーダー": "order-api",
+	// Receipts and loyalty points are order-api's work in the demo world.
+	"receipt": "order-api", "receipts": "order-api", "レシート": "order-api", "領収": "order-api",
+	"loyalty": "order-api", "points": "order-api", "ポイント": "order-api", "会員": "order-api",
 
 	"payment-gateway": "payment-gateway", "payment gateway": "payment-gateway", "payment": "payment-gateway",
 	"payments": "payment-gateway", "pay": "payment-gateway", "checkout": "payment-gateway",

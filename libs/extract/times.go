@@ -725,8 +725,13 @@ func (e *Extractor) resolveDay(g timeGroup, submitted time.Time, today civil, li
 			day = day.add(-1, loc)
 			from, to = span(day)
 		}
-		r = resolved{from: from, to: to, prec: PrecisionPartOfDay, day: day,
-			anchor: midpoint(from, minTime(to, submitted)),
+		// A part of day still under way at submission points at now (the
+		// trouble is current); a past one at its middle ("dinner" → 19:30).
+		anchor := midpoint(from, to)
+		if submitted.Before(to) {
+			anchor = submitted
+		}
+		r = resolved{from: from, to: to, prec: PrecisionPartOfDay, day: day, anchor: anchor,
 			desc:   fmt.Sprintf("%s %s–%s on %s", partNames[g.part], from.Format("15:04"), to.Format("15:04"), from.Format("2006-01-02"))}
 	default:
 		from, to := day.at(loc, 0, 0, 0), day.at(loc, 1, 0, 0)
@@ -816,9 +821,14 @@ func (e *Extractor) window(occurred *time.Time, ms []mention, submitted time.Tim
 				Reason: fmt.Sprintf("occurred_at %s ±%s", at.Format("2006-01-02 15:04 MST"), shortDur(e.cfg.MinuteSlack))}
 		}
 	}
+	// The most precise mention wins; among equals, the narrowest ("今夜の
+	// ディナータイム": dinner, not the whole night).
 	best := -1
 	for i, m := range ms {
-		if best < 0 || m.prec.rank() > ms[best].prec.rank() {
+		switch {
+		case best < 0, m.prec.rank() > ms[best].prec.rank():
+			best = i
+		case m.prec.rank() == ms[best].prec.rank() && m.to.Sub(m.from) < ms[best].to.Sub(ms[best].from):
 			best = i
 		}
 	}

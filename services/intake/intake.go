@@ -263,4 +263,3 @@ func hashHex(b []byte) string {
 }
 
 var ticketIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
