@@ -68,8 +68,8 @@ func (g *generator) generate(legacy []legacyLine) {
 	g.w.buildIndexes()
 	g.w.Incidents = g.plan.summaries(g.w)
 
-	rng, ids = g.stream(streamTickets)
-	newTicketWriter(g, rng, ids).run()
+	rng, _ = g.stream(streamTickets)
+	newTicketWriter(g, rng).run()
 }
 
 func (g *generator) world() *World { return g.w }

@@ -28,9 +28,9 @@ func TestLoadLogHubFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []legacyLine{
-		{"mini", LevelInfo, "Notification time out: 3200"},
-		{"mini", LevelWarn, "caught end of stream exception, closing"},
-		{"mini", LevelError, "Unexpected exception causing shutdown while sock still open"},
+		{"mini", LevelInfo, "nightly export finished: 412 rows"},
+		{"mini", LevelWarn, "export slow, retrying batch 3"},
+		{"mini", LevelError, "write to archive failed: disk quota exceeded"},
 		{"mini", LevelFatal, `"quoted" fatal line`},
 	}
 	if len(lines) != len(want) {

@@ -16,12 +16,11 @@ type ticketWriter struct {
 	g       *generator
 	w       *World
 	rng     *rand.Rand
-	ids     *idSource
 	tickets []Ticket
 }
 
-func newTicketWriter(g *generator, rng *rand.Rand, ids *idSource) *ticketWriter {
-	return &ticketWriter{g: g, w: g.w, rng: rng, ids: ids}
+func newTicketWriter(g *generator, rng *rand.Rand) *ticketWriter {
+	return &ticketWriter{g: g, w: g.w, rng: rng}
 }
 
 // draft is a ticket being written.
@@ -165,8 +164,8 @@ func (d *draft) expand(s string) string {
 }
 
 // schedule decides when the ticket is submitted after the moment at it
-// describes, how its text points at that moment, and the implied window.
-// It returns the time sentence to add ("" when the text gives no time).
+// describes, how its text points at that moment (adding the sentence that
+// says so) and the search window that follows from the text.
 func (tw *ticketWriter) schedule(d *draft, at time.Time, maxDelay time.Duration) {
 	loc := d.t.loc
 	end := tw.g.end.Add(-time.Second)
@@ -202,7 +201,7 @@ func (tw *ticketWriter) schedule(d *draft, at time.Time, maxDelay time.Duration)
 		case x < 0.52:
 			minutes := pick(tw.rng, []int{5, 10, 15, 20, 30})
 			d.TimeHint = HintAgo
-			d.SubmittedAt = at.Add(time.Duration(minutes)*time.Minute + jitter(tw.rng, -2*time.Minute, 2*time.Minute))
+			d.SubmittedAt = at.Add(time.Duration(minutes)*time.Minute + jitter(tw.rng, -2*time.Minute, 2*time.Minute)).Truncate(time.Second)
 			anchor := d.SubmittedAt.Add(-time.Duration(minutes) * time.Minute)
 			d.Window = TimeWindow{From: anchor.Add(-10 * time.Minute), To: anchor.Add(10 * time.Minute), Anchor: anchor}
 			phraseJa = fmt.Sprintf("%d分ほど前", minutes)

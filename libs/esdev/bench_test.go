@@ -126,8 +126,8 @@ func BenchmarkTextSearch(b *testing.B) {
 // TestLoadAndSearchLargeVolume checks the scale the product needs: 100k
 // documents load in seconds and a filtered search answers correctly.
 func TestLoadAndSearchLargeVolume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large volume test")
+	if testing.Short() || raceEnabled {
+		t.Skip("volume test: skipped with -short and under the race detector")
 	}
 	start := time.Now()
 	body := genLogs(100_000)

@@ -834,10 +834,9 @@ func parseBulk(body []byte, defaultIndex string) ([]bulkOp, *esError) {
 		if len(line) == 0 {
 			continue
 		}
-		var action map[string]map[string]any
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.UseNumber()
-		if err := dec.Decode(&action); err != nil || len(action) != 1 {
+		parsed, err := parseJSON(line)
+		action, ok := parsed.(map[string]any)
+		if err != nil || !ok || len(action) != 1 {
 			return nil, errIllegalArgument(fmt.Sprintf("Malformed action/metadata line [%d], expected START_OBJECT or END_OBJECT but found [%s]", i+1, firstToken(line)))
 		}
 		op := bulkOp{line: i + 1}
@@ -845,7 +844,11 @@ func parseBulk(body []byte, defaultIndex string) ([]bulkOp, *esError) {
 			if !bulkActions[name] {
 				return nil, errIllegalArgument(fmt.Sprintf("Malformed action/metadata line [%d], expected one of [create, delete, index, update] but found [%s]", i+1, name))
 			}
-			op.action, op.meta = name, meta
+			m, ok := meta.(map[string]any)
+			if !ok && meta != nil {
+				return nil, errIllegalArgument(fmt.Sprintf("Malformed action/metadata line [%d], expected START_OBJECT but found [%s]", i+1, tokenName(meta)))
+			}
+			op.action, op.meta = name, m
 		}
 		if op.meta == nil {
 			op.meta = map[string]any{}
@@ -933,11 +936,12 @@ func decodeSources(ops []bulkOp) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			keys := map[string]string{}
 			for i := range next {
 				op := &ops[i]
 				switch op.action {
 				case "index", "create":
-					op.doc, op.docErr = decodeSource(op.source)
+					op.doc, op.docErr = decodeSourceKeys(op.source, keys)
 				case "update":
 					op.doc, op.docErr = decodeJSONObject(op.source)
 				}

@@ -14,7 +14,15 @@ import (
 // faster. Like Elasticsearch (strict duplicate detection), it refuses an
 // object that repeats a key.
 func parseJSON(data []byte) (any, error) {
-	p := jsonParser{data: data}
+	return parseJSONKeys(data, nil)
+}
+
+// parseJSONKeys is parseJSON sharing object keys through keys (when not
+// nil): documents of a bulk load repeat the same field names, and sharing
+// them saves an allocation per key. keys must not be shared between
+// goroutines.
+func parseJSONKeys(data []byte, keys map[string]string) (any, error) {
+	p := jsonParser{data: data, keys: keys}
 	p.skipSpace()
 	v, err := p.value(0)
 	if err != nil {
@@ -33,6 +41,7 @@ const maxJSONDepth = 1000
 type jsonParser struct {
 	data []byte
 	pos  int
+	keys map[string]string
 }
 
 // jsonSyntaxError carries the position of a syntax error.
@@ -117,7 +126,7 @@ func (p *jsonParser) object(depth int) (any, error) {
 			return nil, p.errorf("expected a field name")
 		}
 		keyPos := p.pos
-		key, err := p.str()
+		key, err := p.key()
 		if err != nil {
 			return nil, err
 		}
@@ -181,6 +190,27 @@ func (p *jsonParser) array(depth int) (any, error) {
 			return nil, p.errorf("expected ',' or ']' in array")
 		}
 	}
+}
+
+// key reads an object key, reusing an identical earlier key when it can.
+func (p *jsonParser) key() (string, error) {
+	if p.keys != nil {
+		end := p.pos + 1
+		for end < len(p.data) && p.data[end] != '"' && p.data[end] != '\\' && p.data[end] >= 0x20 {
+			end++
+		}
+		if end < len(p.data) && p.data[end] == '"' {
+			if k, ok := p.keys[string(p.data[p.pos+1:end])]; ok {
+				p.pos = end + 1
+				return k, nil
+			}
+		}
+	}
+	k, err := p.str()
+	if err == nil && p.keys != nil && len(p.keys) < 4096 {
+		p.keys[k] = k
+	}
+	return k, err
 }
 
 func (p *jsonParser) str() (string, error) {

@@ -163,11 +163,13 @@ func tokenName(v any) string {
 }
 
 func decodeJSONObject(body []byte) (map[string]any, *esError) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var raw any
-	if err := dec.Decode(&raw); err != nil {
-		return nil, errXContent("failed to parse request body: "+err.Error(), textPos{line: 1, col: 1})
+	raw, err := parseJSON(body)
+	if err != nil {
+		pos := textPos{line: 1, col: 1}
+		if se, ok := err.(*jsonSyntaxError); ok {
+			pos = textPos{line: se.line, col: se.col}
+		}
+		return nil, errXContent("failed to parse request body: "+syntaxMessage(err), pos)
 	}
 	obj, ok := raw.(map[string]any)
 	if !ok {

@@ -379,10 +379,8 @@ func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, status int)
 // filter_path list ("took,hits.hits._id", "items.*.error", "**.status",
 // "-hits.hits._source").
 func applyFilterPath(b []byte, spec string) []byte {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil {
+	v, err := parseJSON(b)
+	if err != nil {
 		return b
 	}
 	var includes, excludes [][]string

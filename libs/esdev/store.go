@@ -1,7 +1,6 @@
 package esdev
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -43,6 +42,9 @@ type index struct {
 	liveCount int
 	seqNo     int64
 	fields    map[string]*fieldIndex
+	// paths caches joined field paths (prefix → key → path); written
+	// under mu by document parsing.
+	paths map[string]map[string]string
 }
 
 type alias struct {
@@ -222,8 +224,9 @@ type docParser struct {
 	id      string
 	pending map[string]*fieldMapping
 	scratch *mapping
-	leaves  map[string]*leaf
-	order   []string
+	// leaves in first-seen order; documents have a few dozen fields, so a
+	// linear search beats a map and saves allocations on bulk loads.
+	leaves []leaf
 }
 
 func (p *docParser) lookup(path string) *fieldMapping {
@@ -246,7 +249,7 @@ func (p *docParser) parseObject(prefix string, obj map[string]any) *esError {
 		if prefix == "" && (k == "_id" || k == "_index" || k == "_source" || k == "_seq_no" || k == "_version") {
 			return errDocumentParsing(fmt.Sprintf("[1:2] Field [%s] is a metadata field and cannot be added inside a document. Use the index API request parameters.", k))
 		}
-		if err := p.parseValue(joinPath(prefix, k), obj[k]); err != nil {
+		if err := p.parseValue(p.ix.path(prefix, k), obj[k]); err != nil {
 			return err
 		}
 	}
@@ -330,10 +333,12 @@ func (p *docParser) flattened(root *fieldMapping, path, rel string, v any) *esEr
 	default:
 		s := scalarString(x)
 		kw := &fieldMapping{path: path, typ: "keyword", kind: kindKeyword, index: true, ignoreAbove: root.ignoreAbove}
-		p.leafFor(kw, path).strs = append(p.leafFor(kw, path).strs, s)
+		l := p.leafFor(kw, path)
+		l.strs = append(l.strs, s)
 		if rel != "" {
 			sub := &fieldMapping{path: path + "." + rel, typ: "keyword", kind: kindKeyword, index: true}
-			p.leafFor(sub, sub.path).strs = append(p.leafFor(sub, sub.path).strs, s)
+			l := p.leafFor(sub, sub.path)
+			l.strs = append(l.strs, s)
 		}
 	}
 	return nil
@@ -396,16 +401,16 @@ func (p *docParser) dynamicField(path string, v any) (*fieldMapping, *esError) {
 }
 
 func (p *docParser) leafFor(fm *fieldMapping, path string) *leaf {
+	for i := range p.leaves {
+		if p.leaves[i].path == path {
+			return &p.leaves[i]
+		}
+	}
 	if p.leaves == nil {
-		p.leaves = map[string]*leaf{}
+		p.leaves = make([]leaf, 0, 16)
 	}
-	l := p.leaves[path]
-	if l == nil {
-		l = &leaf{fm: fm, path: path}
-		p.leaves[path] = l
-		p.order = append(p.order, path)
-	}
-	return l
+	p.leaves = append(p.leaves, leaf{fm: fm, path: path})
+	return &p.leaves[len(p.leaves)-1]
 }
 
 // addLeaf converts a JSON scalar for fm (and its multi-fields).
@@ -548,16 +553,37 @@ type writeResult struct {
 
 // decodeSource parses a document source; it must be a JSON object.
 func decodeSource(src []byte) (map[string]any, *esError) {
-	dec := json.NewDecoder(bytes.NewReader(src))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, errDocumentParsing("[1:1] failed to parse: " + err.Error())
+	return decodeSourceKeys(src, nil)
+}
+
+// decodeSourceKeys is decodeSource sharing field names through keys (see
+// parseJSONKeys).
+func decodeSourceKeys(src []byte, keys map[string]string) (map[string]any, *esError) {
+	v, err := parseJSONKeys(src, keys)
+	if err != nil {
+		return nil, errDocumentParsing(syntaxPrefix(err) + "failed to parse: " + syntaxMessage(err)).
+			withCause(&esError{typ: "json_parse_exception", reason: syntaxMessage(err)})
 	}
-	if doc == nil {
-		return nil, errDocumentParsing("[1:1] failed to parse: document is not a JSON object")
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return nil, errDocumentParsing("[1:1] failed to parse: the document must be a JSON object")
 	}
 	return doc, nil
+}
+
+// syntaxPrefix is the "[line:col] " of a JSON syntax error.
+func syntaxPrefix(err error) string {
+	if se, ok := err.(*jsonSyntaxError); ok {
+		return fmt.Sprintf("[%d:%d] ", se.line, se.col)
+	}
+	return ""
+}
+
+func syntaxMessage(err error) string {
+	if se, ok := err.(*jsonSyntaxError); ok {
+		return se.msg
+	}
+	return err.Error()
 }
 
 // put writes a document (op "index" or "create"). The caller holds ix.mu.
@@ -601,8 +627,8 @@ func (ix *index) put(id string, src []byte, doc map[string]any, create bool) (wr
 	ix.ids[id] = slot
 	ix.live.set(slot)
 	ix.liveCount++
-	for _, path := range p.order {
-		ix.indexLeaf(slot, p.leaves[path])
+	for i := range p.leaves {
+		ix.indexLeaf(slot, &p.leaves[i])
 	}
 	return writeResult{id: id, version: version, seqNo: ix.seqNo - 1, result: result, status: status}, nil
 }
@@ -660,6 +686,27 @@ func (ix *index) retire(slot uint32) {
 		ix.liveCount--
 	}
 	ix.docs[slot] = nil
+}
+
+// path joins an object path and a key, reusing the strings of earlier
+// documents (most documents of an index share their field names).
+func (ix *index) path(prefix, key string) string {
+	if ix.paths == nil {
+		ix.paths = map[string]map[string]string{}
+	}
+	byKey := ix.paths[prefix]
+	if byKey == nil {
+		byKey = map[string]string{}
+		ix.paths[prefix] = byKey
+	}
+	p, ok := byKey[key]
+	if !ok {
+		p = joinPath(prefix, key)
+		if len(byKey) < 10000 { // keep the cache bounded against odd data
+			byKey[key] = p
+		}
+	}
+	return p
 }
 
 func (ix *index) field(path string, kind fieldKind) *fieldIndex {

@@ -732,7 +732,7 @@ func (e *Extractor) resolveDay(g timeGroup, submitted time.Time, today civil, li
 			anchor = submitted
 		}
 		r = resolved{from: from, to: to, prec: PrecisionPartOfDay, day: day, anchor: anchor,
-			desc:   fmt.Sprintf("%s %s–%s on %s", partNames[g.part], from.Format("15:04"), to.Format("15:04"), from.Format("2006-01-02"))}
+			desc: fmt.Sprintf("%s %s–%s on %s", partNames[g.part], from.Format("15:04"), to.Format("15:04"), from.Format("2006-01-02"))}
 	default:
 		from, to := day.at(loc, 0, 0, 0), day.at(loc, 1, 0, 0)
 		if from.After(limit) {

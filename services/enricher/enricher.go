@@ -1,11 +1,15 @@
 // Package enricher attaches the customer's application logs to submitted
-// tickets and passes them on to the router.
+// tickets and passes them on to the router. When Elasticsearch is down the
+// ticket moves on within a deadline marked "logs pending", and is enriched
+// again, automatically, once Elasticsearch answers.
 package enricher
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -14,77 +18,232 @@ import (
 	"github.com/triage-pipeline/triage/libs/bus"
 	"github.com/triage-pipeline/triage/libs/events"
 	"github.com/triage-pipeline/triage/libs/logging"
+	"github.com/triage-pipeline/triage/libs/logsearch"
 	"github.com/triage-pipeline/triage/libs/service"
 )
 
 // Config configures the enricher.
 type Config struct {
-	service.Config `embed:""`
-	HTTPAddr       string `name:"http-addr" env:"TRIAGE_ENRICHER_HTTP_ADDR" default:"127.0.0.1:8082" help:"Listen address for health and metrics."`
+	service.Config  `embed:""`
+	ES              logsearch.Config `embed:""`
+	HTTPAddr        string           `name:"http-addr" env:"TRIAGE_ENRICHER_HTTP_ADDR" default:"127.0.0.1:8082" help:"Listen address for health and metrics."`
+	TenantZones     string           `name:"tenant-zones" env:"TRIAGE_TENANT_ZONES" type:"path" help:"JSON file mapping tenant ids to IANA time zones, for times in ticket text."`
+	DefaultTimeZone string           `name:"default-time-zone" env:"TRIAGE_DEFAULT_TIME_ZONE" default:"Asia/Tokyo" help:"Time zone of tenants not in --tenant-zones."`
+}
+
+// Validate checks the enricher's own settings.
+func (c *Config) Validate() error {
+	if _, err := time.LoadLocation(c.DefaultTimeZone); err != nil {
+		return fmt.Errorf("--default-time-zone: %w", err)
+	}
+	if c.TenantZones != "" {
+		if _, err := loadZones(c.TenantZones); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 const (
-	source  = "triage/enricher"
-	durable = "enricher"
+	source         = "triage/enricher"
+	durable        = "enricher"
+	pendingDurable = "enricher-pending"
+	// pendingHorizon is how long a ticket's logs are retried before the
+	// pending message is dead-lettered for a person to look at.
+	pendingHorizon = 24 * time.Hour
 )
 
 // Service is a running enricher.
 type Service struct {
 	*service.Base
-	cfg Config
-	now func() time.Time
+	cfg      Config
+	searcher *logsearch.Searcher
+	finder   *logsearch.Finder
+	now      func() time.Time
 }
 
-// New connects the enricher.
+// New connects the enricher (and its Elasticsearch client, if configured).
 func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 	topo := cfg.Topology()
 	base, err := service.Start(ctx, "enricher", cfg.Config, cfg.HTTPAddr, log, topo.TicketsStream(), topo.DeadLettersStream())
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Base: base, cfg: cfg, now: time.Now}, nil
+	s := &Service{Base: base, cfg: cfg, now: time.Now}
+	if !cfg.ES.Enabled() {
+		base.Log.Warn("no Elasticsearch configured (--es-addresses): tickets move on marked logs not_configured")
+		return s, nil
+	}
+	es, err := logsearch.NewClient(cfg.ES)
+	if err != nil {
+		base.Close()
+		return nil, err
+	}
+	zones := map[string]*time.Location{}
+	if cfg.TenantZones != "" {
+		if zones, err = loadZones(cfg.TenantZones); err != nil {
+			base.Close()
+			return nil, err
+		}
+	}
+	def, err := time.LoadLocation(cfg.DefaultTimeZone)
+	if err != nil {
+		base.Close()
+		return nil, fmt.Errorf("--default-time-zone: %w", err)
+	}
+	s.searcher = logsearch.NewSearcher(es, cfg.ES, base.Registry)
+	if s.finder, err = logsearch.NewFinder(cfg.ES, s.searcher, zones, def); err != nil {
+		base.Close()
+		return nil, err
+	}
+	base.Log.Info("log enrichment on", zap.Strings("elasticsearch", cfg.ES.Addresses), zap.String("index", cfg.ES.IndexPattern))
+	return s, nil
 }
 
-// Run consumes submitted tickets until ctx ends.
+func loadZones(path string) (map[string]*time.Location, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read --tenant-zones: %w", err)
+	}
+	var names map[string]string
+	if err := json.Unmarshal(b, &names); err != nil {
+		return nil, fmt.Errorf("--tenant-zones %s: want a JSON object of tenant id to time zone: %w", path, err)
+	}
+	zones := make(map[string]*time.Location, len(names))
+	for tenant, name := range names {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			return nil, fmt.Errorf("--tenant-zones %s: tenant %s: %w", path, tenant, err)
+		}
+		zones[tenant] = loc
+	}
+	return zones, nil
+}
+
+// Run consumes submitted tickets (and, with Elasticsearch, tickets whose
+// logs are pending) until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	cc := s.ConsumerConfig(bus.StreamTickets, durable, events.SubjectSubmitted+".*")
-	return s.Base.Run(ctx, s.Consume(cc, s.handle))
+	workers := []func(context.Context) error{
+		s.Consume(s.ConsumerConfig(bus.StreamTickets, durable, events.SubjectSubmitted+".*"), s.handleSubmitted),
+	}
+	if s.finder != nil {
+		pc := s.ConsumerConfig(bus.StreamTickets, pendingDurable, events.SubjectLogsPending+".*")
+		pc.Backoff = []time.Duration{s.cfg.ES.PendingRetry}
+		pc.MaxDeliver = max(10, int(pendingHorizon/s.cfg.ES.PendingRetry))
+		workers = append(workers, s.Consume(pc, s.handlePending), s.searcher.Run)
+	}
+	return s.Base.Run(ctx, workers...)
 }
 
-func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
+func (s *Service) handleSubmitted(ctx context.Context, msg jetstream.Msg) error {
 	var in events.TicketSubmitted
-	if err := json.Unmarshal(msg.Data(), &in); err != nil {
-		return bus.Permanent(fmt.Errorf("decode submitted ticket: %w", err))
+	if err := decode(msg, &in, &in.SchemaVersion, &in.Ticket); err != nil {
+		return err
 	}
-	if err := events.CheckVersion(in.SchemaVersion); err != nil {
-		return bus.Permanent(err)
+	enr, pending := s.enrich(ctx, in.Ticket)
+	enr.Attempt = 1
+	// The retry is queued before the ticket moves on: if this handler dies
+	// in between, the redelivery finds the retry already there.
+	if pending != nil {
+		if err := s.publishPending(ctx, in.Ticket, 1, pending); err != nil {
+			return err
+		}
 	}
-	if in.Ticket.ID == "" {
-		return bus.Permanent(fmt.Errorf("submitted event on %s has no ticket id", msg.Subject()))
+	return s.publishEnriched(ctx, in.Ticket, enr)
+}
+
+func (s *Service) handlePending(ctx context.Context, msg jetstream.Msg) error {
+	var in events.TicketLogsPending
+	if err := decode(msg, &in, &in.SchemaVersion, &in.Ticket); err != nil {
+		return err
 	}
-	out := events.TicketEnriched{
-		SchemaVersion: events.SchemaVersion,
-		Ticket:        in.Ticket,
-		// No log source is configured yet: say so plainly rather than
-		// pretending there were no logs.
-		Enrichment: events.Enrichment{
+	enr, pending := s.enrich(ctx, in.Ticket)
+	if pending != nil {
+		// Still down: the consumer retries after --es-pending-retry.
+		return fmt.Errorf("logs still pending for ticket %s: %w", in.Ticket.ID, pending)
+	}
+	enr.Attempt = in.Attempt + 1
+	if err := s.publishEnriched(ctx, in.Ticket, enr); err != nil {
+		return err
+	}
+	s.Log.Info("pending logs searched", logging.TicketID(in.Ticket.ID), zap.Int("attempt", enr.Attempt), zap.Int("logs", len(enr.Logs)))
+	return nil
+}
+
+// enrich searches the ticket's logs within the deadline. A non-nil second
+// result means Elasticsearch could not answer and the logs are pending.
+func (s *Service) enrich(ctx context.Context, t events.Ticket) (events.Enrichment, error) {
+	if s.finder == nil {
+		// No log source: say so plainly rather than pretending there
+		// were no logs.
+		return events.Enrichment{
 			LogsStatus: events.LogsNotConfigured,
 			Note:       "no Elasticsearch is configured; logs were not searched",
-			Attempt:    1,
 			EnrichedAt: s.now().UTC(),
-		},
+		}, nil
 	}
+	fctx, cancel := context.WithTimeout(ctx, s.cfg.ES.Deadline)
+	defer cancel()
+	enr, err := s.finder.Find(fctx, t)
+	enr.EnrichedAt = s.now().UTC()
+	switch {
+	case err == nil:
+	case logsearch.IsUnavailable(err) || errors.Is(err, context.DeadlineExceeded):
+		enr.LogsStatus = events.LogsPending
+		enr.Note = "Elasticsearch did not answer; logs will be attached automatically when it does"
+		enr.Logs, enr.Signatures = nil, nil
+		s.Log.Warn("logs pending", logging.TicketID(t.ID), zap.Error(err))
+		return enr, err
+	default:
+		enr.LogsStatus = events.LogsFailed
+		enr.Note = "log search failed: " + err.Error()
+		s.Log.Error("log search failed", logging.TicketID(t.ID), zap.Error(err))
+	}
+	return enr, nil
+}
+
+func (s *Service) publishEnriched(ctx context.Context, t events.Ticket, enr events.Enrichment) error {
+	out := events.TicketEnriched{SchemaVersion: events.SchemaVersion, Ticket: t, Enrichment: enr}
 	if _, err := bus.Publish(ctx, s.JS, bus.Event{
-		Subject: events.TicketSubject(events.SubjectEnriched, in.Ticket.ID),
+		Subject: events.TicketSubject(events.SubjectEnriched, t.ID),
 		Type:    events.TypeTicketEnriched,
-		ID:      fmt.Sprintf("enriched:%s:%d", in.Ticket.ID, out.Enrichment.Attempt),
+		ID:      fmt.Sprintf("enriched:%s:%d", t.ID, enr.Attempt),
 		Source:  source,
-		About:   in.Ticket.ID,
-		Time:    out.Enrichment.EnrichedAt,
+		About:   t.ID,
+		Time:    enr.EnrichedAt,
 		Data:    out,
 	}); err != nil {
 		return err
 	}
-	s.Log.Debug("ticket enriched", logging.TicketID(in.Ticket.ID), zap.String("logs_status", string(out.Enrichment.LogsStatus)))
+	s.Log.Info("ticket enriched", logging.TicketID(t.ID), zap.String("logs_status", string(enr.LogsStatus)),
+		zap.Int("logs", len(enr.Logs)), zap.Int("attempt", enr.Attempt))
+	return nil
+}
+
+func (s *Service) publishPending(ctx context.Context, t events.Ticket, attempt int, reason error) error {
+	_, err := bus.Publish(ctx, s.JS, bus.Event{
+		Subject: events.TicketSubject(events.SubjectLogsPending, t.ID),
+		Type:    events.TypeLogsPending,
+		ID:      fmt.Sprintf("logs_pending:%s:%d", t.ID, attempt),
+		Source:  source,
+		About:   t.ID,
+		Time:    s.now().UTC(),
+		Data:    events.TicketLogsPending{SchemaVersion: events.SchemaVersion, Ticket: t, Attempt: attempt, Reason: reason.Error()},
+	})
+	return err
+}
+
+// decode reads an event body and checks its version and ticket id; a body
+// that fails is permanent (no retry can fix it).
+func decode(msg jetstream.Msg, v any, version *int, t *events.Ticket) error {
+	if err := json.Unmarshal(msg.Data(), v); err != nil {
+		return bus.Permanent(fmt.Errorf("decode %s: %w", msg.Subject(), err))
+	}
+	if err := events.CheckVersion(*version); err != nil {
+		return bus.Permanent(err)
+	}
+	if t.ID == "" {
+		return bus.Permanent(fmt.Errorf("event on %s has no ticket id", msg.Subject()))
+	}
 	return nil
 }

@@ -6,18 +6,23 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/triage-pipeline/triage/libs/config"
+	"github.com/triage-pipeline/triage/libs/demoworld"
+	"github.com/triage-pipeline/triage/libs/esdev"
+	"github.com/triage-pipeline/triage/libs/logsearch/demoeval"
 	"github.com/triage-pipeline/triage/libs/natsembed"
 	"github.com/triage-pipeline/triage/libs/service"
 	"github.com/triage-pipeline/triage/services/bugfiler"
@@ -35,6 +40,9 @@ type Config struct {
 	Host           string `name:"host" env:"TRIAGE_HOST" default:"127.0.0.1" help:"Interface every server listens on."`
 	NATSPort       int    `name:"nats-port" env:"TRIAGE_NATS_PORT" default:"4222" help:"Port of the embedded NATS server (-1 picks one)."`
 	HTTPPort       int    `name:"http-port" env:"TRIAGE_HTTP_PORT" default:"8080" help:"First HTTP port: intake, queue, enricher, router, bugfiler use it and the next four (0 picks free ports)."`
+	DemoES         bool   `name:"demo-es" env:"TRIAGE_DEMO_ES" default:"true" negatable:"" help:"Without --es-addresses, run the Elasticsearch-compatible development server loaded with the demo world."`
+	ESPort         int    `name:"es-port" env:"TRIAGE_ES_PORT" default:"9200" help:"Port of the development Elasticsearch server (0 picks one)."`
+	DemoSeed       uint64 `name:"demo-seed" env:"TRIAGE_DEMO_SEED" default:"1" help:"Seed of the demo world (same seed, same logs and tickets)."`
 }
 
 // Validate checks the pipeline's own settings.
@@ -57,6 +65,13 @@ type Pipeline struct {
 	Router   *router.Service
 	Bugfiler *bugfiler.Service
 	DataDir  string
+	// ES is the development Elasticsearch server, when the pipeline runs
+	// one; World is the demo world loaded into it.
+	ES    *esdev.Server
+	ESURL string
+	World *demoworld.World
+
+	stopES func()
 
 	started []runner
 }
@@ -117,6 +132,11 @@ func Start(ctx context.Context, cfg Config, log *zap.Logger) (p *Pipeline, err e
 		return p, err
 	}
 	ec.Config, ec.HTTPAddr = common, addr(2)
+	if !ec.ES.Enabled() && cfg.DemoES {
+		if err := p.startDemoES(ctx, cfg, &ec); err != nil {
+			return p, err
+		}
+	}
 	if p.Enricher, err = enricher.New(ctx, ec, log); err != nil {
 		return p, err
 	}
@@ -142,10 +162,44 @@ func Start(ctx context.Context, cfg Config, log *zap.Logger) (p *Pipeline, err e
 	return p, nil
 }
 
+// startDemoES runs the development Elasticsearch server with a demo world
+// ending now, so tickets written today find today's logs, and points the
+// enricher at it.
+func (p *Pipeline) startDemoES(ctx context.Context, cfg Config, ec *enricher.Config) error {
+	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+	p.World = demoworld.Generate(demoworld.Config{Seed: cfg.DemoSeed, End: end})
+	p.ES = esdev.New(esdev.Options{})
+	if err := demoeval.Load(p.ES, p.World); err != nil {
+		return err
+	}
+	url, stop, err := p.ES.Start(context.WithoutCancel(ctx), net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.ESPort)))
+	if err != nil {
+		return fmt.Errorf("development elasticsearch on port %d (set --es-port): %w", cfg.ESPort, err)
+	}
+	p.ESURL, p.stopES = url, stop
+	zones := map[string]string{}
+	for _, t := range p.World.Tenants {
+		zones[t.ID] = t.TimeZone
+	}
+	b, err := json.Marshal(zones)
+	if err != nil {
+		return fmt.Errorf("tenant zones: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, "tenant-zones.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return fmt.Errorf("write tenant zones: %w", err)
+	}
+	ec.ES.Addresses, ec.TenantZones = []string{url}, path
+	return nil
+}
+
 // closeAll releases what Start opened when Start fails half way.
 func (p *Pipeline) closeAll() {
 	for _, c := range p.started {
 		c.Close()
+	}
+	if p.stopES != nil {
+		p.stopES()
 	}
 	p.NATS.Shutdown()
 	p.NATS.WaitForShutdown()
@@ -153,11 +207,15 @@ func (p *Pipeline) closeAll() {
 
 // URLs names each service's base URL, in start order.
 func (p *Pipeline) URLs() [][2]string {
-	return [][2]string{
+	urls := [][2]string{
 		{"intake", p.Intake.URL()}, {"queue", p.Queue.URL()}, {"enricher", p.Enricher.URL()},
 		{"router", p.Router.URL()}, {"bugfiler", p.Bugfiler.URL()},
 		{"nats", p.NATS.ClientURL()},
 	}
+	if p.ESURL != "" {
+		urls = append(urls, [2]string{"elasticsearch", p.ESURL})
+	}
+	return urls
 }
 
 // Run runs every service until ctx ends, lets each finish its in-flight
@@ -170,5 +228,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	err := g.Wait()
 	p.NATS.Shutdown()
 	p.NATS.WaitForShutdown()
+	if p.stopES != nil {
+		p.stopES()
+	}
 	return err
 }

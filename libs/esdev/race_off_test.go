@@ -1,0 +1,5 @@
+//go:build !race
+
+package esdev
+
+const raceEnabled = false
