@@ -12,10 +12,10 @@ run:
 
 ## test: every module's tests with the race detector
 test:
-	@set -e; for m in $(MODULES); do \
+	@fail=0; for m in $(MODULES); do \
 		echo "== $${m#$(CURDIR)/}"; \
-		(cd $$m && $(GO) test -race -count=1 -timeout 10m ./...); \
-	done
+		(cd $$m && $(GO) test -race -count=1 -timeout 10m ./...) || fail=1; \
+	done; exit $$fail
 
 ## lint: gofmt and go vet over every module
 lint:

@@ -1017,7 +1017,8 @@ func (s *Server) bulkItem(op *bulkOp, now time.Time) writeResponse {
 // without HTTP; defaultIndex is used for actions without _index. It fails
 // when any item fails, naming the first failure.
 func (s *Server) LoadBulk(body []byte, defaultIndex string) error {
-	resp, err := s.bulk(body, defaultIndex, s.opts.Now())
+	// Stored sources point into the body, so keep a private copy.
+	resp, err := s.bulk(bytes.Clone(body), defaultIndex, s.opts.Now())
 	if err != nil {
 		return fmt.Errorf("esdev bulk load: %w", err)
 	}

@@ -552,6 +552,8 @@ func parseMatchLike(qname string, v any, p *parseCtx) (query, *esError) {
 					return nil, errParsing(fmt.Sprintf("[%s] analyzer [%v] not found; esdev only has the standard analyzer", qname, val), p.pos(k))
 				}
 			case "_name", "auto_generate_synonyms_phrase_query":
+			case "fuzziness", "prefix_length", "max_expansions", "fuzzy_transpositions", "fuzzy_rewrite", "cutoff_frequency":
+				return nil, errParsing(fmt.Sprintf("[%s] parameter [%s] is not supported by esdev, the development Elasticsearch server", qname, k), p.pos(k))
 			default:
 				return nil, errParsing(fmt.Sprintf("[%s] query does not support [%s]", qname, k), p.pos(k))
 			}

@@ -15,6 +15,8 @@ type cli struct {
 	Dev         devCmd         `cmd:"" help:"Run the whole pipeline in one process with an embedded NATS server."`
 	Deadletters deadlettersCmd `cmd:"" name:"deadletters" help:"List and replay dead letters."`
 	Bench       benchCmd       `cmd:"" help:"Measure the pipeline against the bare JetStream ceiling and print figures."`
+	Signatures  signaturesCmd  `cmd:"" help:"Read log messages on stdin, print one signature id per line."`
+	Eval        evalCmd        `cmd:"" help:"Print signature accuracy on LogHub and log-search recall/precision on the demo world."`
 }
 
 func main() {

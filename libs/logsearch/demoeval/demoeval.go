@@ -147,10 +147,16 @@ func Evaluate(ctx context.Context, w *demoworld.World, f *logsearch.Finder) (Rep
 func (r Report) Print(out io.Writer) {
 	fmt.Fprintf(out, "attached logs on %d labelled demo tickets: recall %.3f, precision %.3f (micro-averaged)\n", r.Labelled, r.Recall, r.Precision)
 	fmt.Fprintf(out, "non-technical tickets that got logs: %d\n", r.NonTechnicalWithLogs)
-	worst := slices.Clone(r.Tickets)
+	var worst []TicketScore
+	for _, s := range r.Tickets {
+		if s.Hits < s.Expected || s.Hits < s.Attached {
+			worst = append(worst, s)
+		}
+	}
 	sort.SliceStable(worst, func(a, b int) bool {
 		return worst[a].Hits*worst[b].Expected < worst[b].Hits*worst[a].Expected
 	})
+	fmt.Fprintf(out, "imperfect tickets: %d, worst first:\n", len(worst))
 	for _, s := range worst[:min(5, len(worst))] {
 		fmt.Fprintf(out, "  %-12s %-22s expected %2d attached %2d hits %2d  %s\n", s.ID, s.Incident, s.Expected, s.Attached, s.Hits, s.Subject)
 	}

@@ -16,13 +16,14 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/triage-pipeline/triage/libs/config"
+	"github.com/triage-pipeline/triage/services/queue"
 	"github.com/triage-pipeline/triage/services/triage/pipeline"
 )
 
 // Config sets the load.
 type Config struct {
 	Rate        int           `default:"500" help:"Tickets per second offered in the fixed-rate run."`
-	Duration    time.Duration `default:"10s" help:"Length of the fixed-rate run."`
+	Duration    time.Duration `default:"20s" help:"Length of the fixed-rate run."`
 	FullSpeed   int           `name:"full-speed-tickets" default:"3000" help:"Tickets in the full-speed run."`
 	Clients     int           `default:"64" help:"Concurrent HTTP clients in the full-speed run."`
 	CeilingMsgs int           `name:"ceiling-messages" default:"20000" help:"Messages in the bare JetStream ceiling run."`
@@ -36,7 +37,11 @@ type Result struct {
 	Throughput float64 // tickets per second from first offer to last visible
 	Accept     Percentiles
 	Visible    Percentiles
-	Failed     int
+	// Enrich is submitted → enriched (logs searched), from the ticket's
+	// own timestamps; ESPerTicket counts _msearch requests per ticket.
+	Enrich      Percentiles
+	ESPerTicket float64
+	Failed      int
 }
 
 // Percentiles of a latency distribution.
@@ -88,6 +93,8 @@ func report(out io.Writer, r Result, ceiling float64) {
 		r.Name, r.Tickets, r.Elapsed.Round(time.Millisecond), r.Throughput, r.Throughput/ceiling, r.Failed)
 	fmt.Fprintf(out, "  intake 202:          p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", ms(r.Accept.P50), ms(r.Accept.P99), ms(r.Accept.Max))
 	fmt.Fprintf(out, "  202 -> queue API:    p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", ms(r.Visible.P50), ms(r.Visible.P99), ms(r.Visible.Max))
+	fmt.Fprintf(out, "  enrichment:          p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms  (submitted -> logs searched)\n", ms(r.Enrich.P50), ms(r.Enrich.P99), ms(r.Enrich.Max))
+	fmt.Fprintf(out, "  Elasticsearch:       %.3f _msearch requests per ticket\n", r.ESPerTicket)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -102,7 +109,7 @@ func runPipeline(ctx context.Context, run func(context.Context, *pipeline.Pipeli
 	if err := config.Load("bench", &cfg, nil); err != nil {
 		return Result{}, err
 	}
-	cfg.DataDir, cfg.NATSPort, cfg.HTTPPort = dir, -1, 0
+	cfg.DataDir, cfg.NATSPort, cfg.HTTPPort, cfg.ESPort = dir, -1, 0, 0
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	p, err := pipeline.Start(pctx, cfg, zap.NewNop())
@@ -123,16 +130,28 @@ type probe struct {
 	client   *http.Client
 	intake   string
 	queue    string
+	p        *pipeline.Pipeline
+	esBefore int64
 	mu       sync.Mutex
 	accept   []time.Duration
 	visible  []time.Duration
+	enrich   []time.Duration
 	failed   int
 	lastSeen time.Time
 }
 
+func (pr *probe) msearches() int64 {
+	if pr.p.ES == nil {
+		return 0
+	}
+	return pr.p.ES.Stats().ByEndpoint["msearch"]
+}
+
 func newProbe(p *pipeline.Pipeline) *probe {
 	tr := &http.Transport{MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}
-	return &probe{client: &http.Client{Transport: tr, Timeout: time.Minute}, intake: p.Intake.URL(), queue: p.Queue.URL()}
+	pr := &probe{client: &http.Client{Transport: tr, Timeout: time.Minute}, intake: p.Intake.URL(), queue: p.Queue.URL(), p: p}
+	pr.esBefore = pr.msearches()
+	return pr
 }
 
 // one offers a ticket and waits until the queue API shows it.
@@ -162,21 +181,21 @@ func (pr *probe) submit(ctx context.Context, i int) (string, error) {
 	return body.TicketID, nil
 }
 
-func (pr *probe) awaitQueued(ctx context.Context, id string) error {
+func (pr *probe) awaitQueued(ctx context.Context, id string) (queue.Ticket, error) {
+	var t queue.Ticket
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pr.queue+"/api/v1/queue/tickets/"+id+"?wait=30s", nil)
 	if err != nil {
-		return err
+		return t, err
 	}
 	resp, err := pr.client.Do(req)
 	if err != nil {
-		return err
+		return t, err
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("ticket %s not queued: status %d", id, resp.StatusCode)
+		return t, fmt.Errorf("ticket %s not queued: status %d", id, resp.StatusCode)
 	}
-	return nil
+	return t, json.NewDecoder(resp.Body).Decode(&t)
 }
 
 func (pr *probe) result(name string, n int, start time.Time) Result {
@@ -186,7 +205,8 @@ func (pr *probe) result(name string, n int, start time.Time) Result {
 	ok := len(pr.visible)
 	return Result{
 		Name: name, Tickets: n, Elapsed: elapsed, Throughput: float64(ok) / elapsed.Seconds(),
-		Accept: percentiles(pr.accept), Visible: percentiles(pr.visible), Failed: pr.failed,
+		Accept: percentiles(pr.accept), Visible: percentiles(pr.visible), Enrich: percentiles(pr.enrich),
+		ESPerTicket: float64(pr.msearches()-pr.esBefore) / float64(max(ok, 1)), Failed: pr.failed,
 	}
 }
 
@@ -242,8 +262,9 @@ func (pr *probe) oneSignalled(ctx context.Context, i int, accepted chan<- struct
 	id, err := pr.submit(ctx, i)
 	close(accepted)
 	acceptedAt := time.Now()
+	var t queue.Ticket
 	if err == nil {
-		err = pr.awaitQueued(ctx, id)
+		t, err = pr.awaitQueued(ctx, id)
 	}
 	seen := time.Now()
 	pr.mu.Lock()
@@ -254,6 +275,7 @@ func (pr *probe) oneSignalled(ctx context.Context, i int, accepted chan<- struct
 	}
 	pr.accept = append(pr.accept, acceptedAt.Sub(start))
 	pr.visible = append(pr.visible, seen.Sub(acceptedAt))
+	pr.enrich = append(pr.enrich, t.Enrichment.EnrichedAt.Sub(t.Ticket.SubmittedAt))
 	if seen.After(pr.lastSeen) {
 		pr.lastSeen = seen
 	}

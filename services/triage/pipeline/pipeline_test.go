@@ -28,13 +28,13 @@ type running struct {
 	once sync.Once
 }
 
-func startPipeline(t *testing.T, dataDir string) *running {
+func startPipeline(t *testing.T, dataDir string, args ...string) *running {
 	t.Helper()
 	var cfg Config
-	if err := config.Load("test", &cfg, nil); err != nil {
+	if err := config.Load("test", &cfg, args); err != nil {
 		t.Fatalf("default config: %v", err)
 	}
-	cfg.DataDir, cfg.NATSPort, cfg.HTTPPort = dataDir, -1, 0
+	cfg.DataDir, cfg.NATSPort, cfg.HTTPPort, cfg.ESPort = dataDir, -1, 0, 0
 	cfg.Backoff = []time.Duration{50 * time.Millisecond, 200 * time.Millisecond}
 	cfg.AckWait = 5 * time.Second
 	cfg.ShutdownGrace = 10 * time.Second

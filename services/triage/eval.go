@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/triage-pipeline/triage/libs/config"
+	"github.com/triage-pipeline/triage/libs/demoworld"
+	"github.com/triage-pipeline/triage/libs/esdev"
+	"github.com/triage-pipeline/triage/libs/logsearch"
+	"github.com/triage-pipeline/triage/libs/logsearch/demoeval"
+	"github.com/triage-pipeline/triage/libs/service"
+	"github.com/triage-pipeline/triage/libs/shareddata"
+	"github.com/triage-pipeline/triage/libs/signature"
+)
+
+type evalCmd struct {
+	LogHub string   `name:"loghub" type:"path" help:"LogHub samples folder (default: ../shared/datasets/loghub beside the repository)."`
+	Seeds  []uint64 `name:"seeds" default:"1,2,3" help:"Demo worlds to score the log search on."`
+}
+
+// Run prints signature Grouping Accuracy on LogHub and the recall and
+// precision of attached logs on labelled demo tickets.
+func (c *evalCmd) Run() error {
+	ctx, stop := service.SignalContext(context.Background())
+	defer stop()
+	dir := c.LogHub
+	if dir == "" {
+		shared, err := shareddata.Dir()
+		if err != nil {
+			return fmt.Errorf("find the LogHub samples (or pass --loghub): %w", err)
+		}
+		dir = filepath.Join(shared, "datasets", "loghub")
+	}
+	fmt.Println("== error signatures: Grouping Accuracy on LogHub 2k samples (one configuration)")
+	sigErr := signature.RunEval(ctx, dir, os.Stdout)
+	for _, seed := range c.Seeds {
+		fmt.Printf("\n== log search on demo world seed %d\n", seed)
+		if err := evalDemo(ctx, seed); err != nil {
+			return err
+		}
+	}
+	return sigErr
+}
+
+func evalDemo(ctx context.Context, seed uint64) error {
+	w := demoworld.Generate(demoworld.Config{Seed: seed})
+	srv := esdev.New(esdev.Options{})
+	if err := demoeval.Load(srv, w); err != nil {
+		return err
+	}
+	url, stopES, err := srv.Start(ctx, "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer stopES()
+	var cfg struct {
+		ES logsearch.Config `embed:""`
+	}
+	if err := config.Load("eval", &cfg, []string{"--es-addresses", url}); err != nil {
+		return err
+	}
+	es, err := logsearch.NewClient(cfg.ES)
+	if err != nil {
+		return err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s := logsearch.NewSearcher(es, cfg.ES, nil)
+	go func() { _ = s.Run(sctx) }()
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		return err
+	}
+	f, err := logsearch.NewFinder(cfg.ES, s, demoeval.Zones(w), tokyo)
+	if err != nil {
+		return err
+	}
+	before := srv.Stats().ByEndpoint["msearch"]
+	rep, err := demoeval.Evaluate(sctx, w, f)
+	if err != nil {
+		return err
+	}
+	rep.Print(os.Stdout)
+	fmt.Printf("Elasticsearch requests: %d _msearch for %d tickets\n", srv.Stats().ByEndpoint["msearch"]-before, len(w.Tickets))
+	return nil
+}

@@ -1,0 +1,87 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/triage-pipeline/triage/libs/esdev"
+	"github.com/triage-pipeline/triage/libs/events"
+	"github.com/triage-pipeline/triage/services/queue"
+)
+
+func queuedTicket(t *testing.T, queueURL, id string) (queue.Ticket, bool) {
+	t.Helper()
+	resp, err := http.Get(queueURL + "/api/v1/queue/tickets/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return queue.Ticket{}, false
+	}
+	var tk queue.Ticket
+	if err := json.NewDecoder(resp.Body).Decode(&tk); err != nil {
+		t.Fatal(err)
+	}
+	return tk, true
+}
+
+// TestElasticsearchOutage: while Elasticsearch refuses connections every
+// ticket still reaches the queue, marked logs pending; when it is back,
+// every ticket gets its logs and the queue shows them.
+func TestElasticsearchOutage(t *testing.T) {
+	t.Setenv("TRIAGE_ES_PENDING_RETRY", "300ms")
+	t.Setenv("TRIAGE_ES_TIMEOUT", "300ms")
+	t.Setenv("TRIAGE_ES_DEADLINE", "1s")
+	t.Setenv("TRIAGE_ES_MAX_RETRIES", "1")
+	p := startPipeline(t, t.TempDir())
+	if p.ES == nil || p.World == nil {
+		t.Fatal("the pipeline did not start its development Elasticsearch")
+	}
+	if err := p.ES.InjectFault(esdev.Fault{Kind: esdev.FaultRefuse}); err != nil {
+		t.Fatal(err)
+	}
+	// Tickets naming an order the demo world has, so logs exist for them.
+	var ids []string
+	client := &http.Client{Timeout: 5 * time.Second}
+	for i, lg := range p.World.Logs {
+		if lg.Labels.OrderID == "" || lg.Labels.TenantID == "" || len(ids) == 10 || i%97 != 0 {
+			continue
+		}
+		s := submission{key: "outage-" + lg.Labels.OrderID, body: map[string]any{
+			"subject": "Order problem", "description": "Something went wrong with order " + lg.Labels.OrderID,
+			"tenant_id": lg.Labels.TenantID, "occurred_at": lg.Timestamp.Time.Format(time.RFC3339),
+		}}
+		r, err := submit(context.Background(), client, p.Intake.URL(), s)
+		if err != nil || r.status != http.StatusAccepted {
+			t.Fatalf("submit: %d %v", r.status, err)
+		}
+		ids = append(ids, r.id)
+	}
+	waitAll := func(what string, ok func(queue.Ticket) bool) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for _, id := range ids {
+			for {
+				tk, found := queuedTicket(t, p.Queue.URL(), id)
+				if found && ok(tk) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("ticket %s never %s: %+v", id, what, tk.Enrichment)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	waitAll("queued with logs pending", func(tk queue.Ticket) bool {
+		return tk.Enrichment.LogsStatus == events.LogsPending && tk.Routing.Queue != ""
+	})
+	p.ES.ClearFaults()
+	waitAll("got its logs", func(tk queue.Ticket) bool {
+		return tk.Enrichment.LogsStatus == events.LogsAttached && len(tk.Enrichment.Logs) > 0 && tk.Enrichment.Attempt >= 2
+	})
+}
