@@ -201,7 +201,7 @@ func (a *aggSpec) parseBody(v any, p *parseCtx) *esError {
 		}
 	}
 	if a.field == "" {
-		return errIllegalArgument(fmt.Sprintf("Required one of fields [field, script], but none were specified. "))
+		return errIllegalArgument("Required one of fields [field, script], but none were specified.")
 	}
 	if a.typ == "date_histogram" && a.fixedInterval == 0 && a.calendarUnit == 0 {
 		return errIllegalArgument("Invalid interval specified, must be non-null and non-empty")

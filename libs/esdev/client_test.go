@@ -361,12 +361,25 @@ func TestClientSeesFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.ClearFaults()
-		es := plainClient(t, url, elasticsearch.Config{DisableRetry: true})
+		s.ResetStats()
+		es := plainClient(t, url, elasticsearch.Config{})
 		res, err := es.Search(es.Search.WithContext(ctx))
 		if err == nil {
 			res.Body.Close()
 			t.Fatalf("search succeeded with status %d, want a transport error", res.StatusCode)
 		}
+		if got := s.Stats().Faulted["search"]; got != 4 {
+			t.Errorf("dropped searches = %d, want 4 (transport errors are retried three times)", got)
+		}
+		// The dev endpoints stay reachable, so a demo can be repaired.
+		if code, _, _ := call(t, url, "DELETE", "/_dev/faults", ""); code != 200 {
+			t.Fatalf("clear faults over HTTP: %d", code)
+		}
+		res, err = es.Search(es.Search.WithContext(ctx))
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("search after clearing: %v", err)
+		}
+		res.Body.Close()
 	})
 	t.Run("latency honours client timeout", func(t *testing.T) {
 		if err := s.InjectFault(Fault{Kind: FaultLatency, Delay: 2 * time.Second}); err != nil {

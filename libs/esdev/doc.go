@@ -64,8 +64,9 @@
 // # Faults, statistics and recording
 //
 // InjectFault adds latency, 429 es_rejected_execution_exception, 503, a
-// proxy-style 504, or dropped connections, for the next N requests, a
-// fraction of them, or until ClearFaults; Stats counts requests per
+// proxy-style 504, or dropped connections (the client sees a transport
+// error), for the next N requests, a fraction of them, or until
+// ClearFaults; /_dev endpoints are never faulted; Stats counts requests per
 // endpoint; Options.OnRequest (see RequestLog) sees every request. The same
 // controls are served over HTTP for a running demo:
 //

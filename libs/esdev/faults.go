@@ -25,10 +25,10 @@ const (
 	// FaultGatewayTimeout answers 504 with a non-JSON body, as a proxy or
 	// load balancer in front of Elasticsearch does.
 	FaultGatewayTimeout FaultKind = "gateway_timeout"
-	// FaultRefuse closes the connection without answering, so the client
-	// sees a transport error. While a refuse fault for all endpoints with no
-	// count or fraction is active, new connections are also closed as soon as
-	// they are accepted (when serving through Start, Serve or ListenAndServe).
+	// FaultRefuse drops the connection without answering (a TCP reset where
+	// possible), so the client sees a transport error as it would from a
+	// node that went away. /_dev endpoints are never faulted, so a running
+	// demo can still be repaired over HTTP.
 	FaultRefuse FaultKind = "refuse"
 )
 
@@ -167,19 +167,6 @@ func (fs *faultState) pick(endpoint string) (time.Duration, *Fault) {
 	return delay, hit
 }
 
-// refusingAll reports whether an open-ended refuse fault covers every
-// endpoint, in which case new connections are closed at accept.
-func (fs *faultState) refusingAll() bool {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	for _, f := range fs.faults {
-		if f.Kind == FaultRefuse && len(f.Endpoints) == 0 && f.Count == 0 && (f.Fraction == 0 || f.Fraction == 1) {
-			return true
-		}
-	}
-	return false
-}
-
 // applyFault delays and possibly answers a request. It reports whether the
 // request was answered (or its connection dropped).
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, endpoint string) bool {
@@ -225,28 +212,6 @@ func dropConnection(w http.ResponseWriter) {
 	}
 	// http.ErrAbortHandler makes net/http drop the connection quietly.
 	panic(http.ErrAbortHandler)
-}
-
-// refusingListener closes accepted connections while the server refuses all.
-type refusingListener struct {
-	net.Listener
-	faults *faultState
-}
-
-func (l *refusingListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		if !l.faults.refusingAll() {
-			return c, nil
-		}
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0)
-		}
-		_ = c.Close()
-	}
 }
 
 // Stats counts the requests the server received.

@@ -875,7 +875,7 @@ func parseBulk(body []byte, defaultIndex string) ([]bulkOp, *esError) {
 				i++
 			}
 			if i >= len(lines) || len(bytes.TrimSpace(lines[i])) == 0 {
-				return nil, errIllegalArgument(fmt.Sprintf("The bulk request must be terminated by a newline [\\n]"))
+				return nil, errIllegalArgument("The bulk request must be terminated by a newline [\\n]")
 			}
 			op.source = bytes.TrimSpace(lines[i])
 		}

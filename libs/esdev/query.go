@@ -281,6 +281,15 @@ func idf(docCount, df int) float64 {
 }
 
 func (q termQuery) eval(c *evalCtx) (*docSet, *esError) {
+	switch q.field {
+	case "_id":
+		return idsQuery{values: []string{scalarString(q.value)}, boost: q.boost}.eval(c)
+	case "_index":
+		if wildcardMatch(scalarString(q.value), c.ix.name) {
+			return matchAllQuery{boost: q.boost}.eval(c)
+		}
+		return emptySet(), nil
+	}
 	fm := c.ix.mapping.lookup(q.field)
 	if fm == nil {
 		return emptySet(), nil

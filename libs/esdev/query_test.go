@@ -88,6 +88,9 @@ func TestQueriesWithECSMappings(t *testing.T) {
 		{name: "exists leaf", body: `{"query":{"exists":{"field":"labels.order_id"}}}`, want: ids(1, 2, 3, 4, 15)},
 		{name: "exists object", body: `{"query":{"exists":{"field":"error"}}}`, want: ids(2, 3, 5, 6, 8, 9, 11, 12, 14)},
 		{name: "ids", body: `{"query":{"ids":{"values":["evt-0003","evt-9999"]}}}`, want: ids(3)},
+		{name: "terms on _id", body: `{"query":{"terms":{"_id":["evt-0004","evt-0005"]}}}`, want: ids(4, 5)},
+		{name: "term on _index", body: `{"query":{"term":{"_index":"logs-pos-2026.11.21"}}}`, want: ids(1)},
+		{name: "search_after with formatted sort", body: `{"sort":[{"@timestamp":{"order":"desc","format":"strict_date_optional_time"}}],"search_after":["2026-11-22T11:00:00.000Z"],"size":1}`, path: "/logs-*/_search", want: ids(13), order: true},
 		{name: "must_not", body: `{"query":{"bool":{"must_not":{"term":{"labels.tenant_id":"rst-0042"}}}}}`, want: ids(5, 9, 10, 11, 14, 15)},
 		{name: "should with filter", body: `{"query":{"bool":{"filter":{"term":{"labels.tenant_id":"rst-0107"}},"should":[{"term":{"log.level":"error"}},{"term":{"log.level":"fatal"}}],"minimum_should_match":1}}}`, want: ids(5, 9, 11)},
 		{name: "should only", body: `{"query":{"bool":{"should":[{"term":{"error.code":"MENU-3003"}},{"term":{"error.code":"AUTH-4011"}}]}}}`, want: ids(11, 12)},
@@ -197,6 +200,8 @@ func TestSearchResponseShape(t *testing.T) {
 			"hits.hits.0._source": `{"labels":{"tenant_id":"rst-0042"},"labels.device_id":"tab-1a2b3c","labels.order_id":"ord_2611212358"}`}},
 		{"sort values", "/logs-pos-2026.11.21/_search", `{"sort":[{"@timestamp":"desc"},{"service.name":"asc"},{"missing_field":{"unmapped_type":"long"}}]}`, map[string]string{
 			"hits.hits.0.sort": `[1795305490120,"order-api",9223372036854775807]`}},
+		{"sort format", "/logs-pos-2026.11.21/_search", `{"sort":[{"@timestamp":{"order":"desc","format":"yyyy-MM-dd HH:mm"}}]}`, map[string]string{
+			"hits.hits.0.sort": `["2026-11-21 23:58"]`}},
 		{"version and seq_no", "/logs-pos-2026.11.21/_search", `{"version":true,"seq_no_primary_term":true}`, map[string]string{
 			"hits.hits.0._version": `1`, "hits.hits.0._primary_term": `1`, "hits.hits.0._seq_no": `0`}},
 		{"wildcard matching nothing", "/nothing-*/_search", `{}`, map[string]string{

@@ -89,7 +89,7 @@ func parseSearchBody(body []byte, params url.Values, now time.Time) (*searchRequ
 			case "_source":
 				req.source, perr = parseSourceOption(v, p)
 			case "track_total_hits":
-				req.trackTotal, perr = parseTrackTotal(v, p)
+				req.trackTotal, perr = parseTrackTotal(v)
 			case "track_scores":
 				req.trackScores = asBool(v, false)
 			case "aggs", "aggregations":
@@ -186,7 +186,7 @@ func intParam(key string, v any, p *parseCtx) (int, *esError) {
 	return int(f), nil
 }
 
-func parseTrackTotal(v any, p *parseCtx) (int, *esError) {
+func parseTrackTotal(v any) (int, *esError) {
 	switch x := v.(type) {
 	case bool:
 		if x {
@@ -380,7 +380,7 @@ func applySearchParams(req *searchRequest, params url.Values) *esError {
 			req.source.disabled = false
 			req.source.excludes = splitList(v)
 		case "track_total_hits":
-			n, err := parseTrackTotal(v, nil)
+			n, err := parseTrackTotal(v)
 			if err != nil {
 				return err
 			}
@@ -684,7 +684,14 @@ func sortValue(k sortKey, spec sortSpec, kind fieldKind) any {
 		return k.str
 	}
 	switch kind {
-	case kindLong, kindDate, kindBoolean:
+	case kindDate:
+		if spec.format != "" {
+			if f, err := parseDateFormat(spec.format); err == nil {
+				return f.format(int64(k.num), time.UTC)
+			}
+		}
+		return int64(k.num)
+	case kindLong, kindBoolean:
 		return int64(k.num)
 	}
 	if spec.field == "_doc" {
@@ -704,6 +711,14 @@ func searchAfterKeys(values []any, specs []sortSpec, kinds []fieldKind) []sortKe
 		if s, ok := v.(string); ok && (kinds[i] == kindKeyword || kinds[i] == kindFlattened) {
 			out[i] = sortKey{str: s, isStr: true}
 			continue
+		}
+		if s, ok := v.(string); ok && kinds[i] == kindDate {
+			// A date sort value printed with a sort format comes back as text.
+			f, _ := parseDateFormat(specs[i].format)
+			if ms, err := f.parse(s, time.UTC, false); err == nil {
+				out[i] = sortKey{num: float64(ms)}
+				continue
+			}
 		}
 		f, err := toFloat(v)
 		if err != nil {

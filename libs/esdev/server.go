@@ -153,7 +153,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(&refusingListener{Listener: ln, faults: s.faults}) }()
+	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("esdev: serve: %w", err)
@@ -289,7 +289,7 @@ func checkContentType(ct string) *esError {
 	case "application/vnd.elasticsearch+json", "application/vnd.elasticsearch+x-ndjson":
 		if v := params["compatible-with"]; v != "" && v != "7" && v != "8" {
 			return &esError{status: http.StatusBadRequest, typ: "media_type_header_exception",
-				reason: fmt.Sprintf("Invalid media-type value on headers [Content-Type]"),
+				reason: "Invalid media-type value on headers [Content-Type]",
 				causedBy: &esError{typ: "status_exception",
 					reason: fmt.Sprintf("A compatible version is required on both Content-Type and Accept headers if either one has requested a compatible version and the compatible versions must match. Accept=null, Content-Type=%s", ct)}}
 		}

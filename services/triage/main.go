@@ -17,6 +17,7 @@ type cli struct {
 	Bench       benchCmd       `cmd:"" help:"Measure the pipeline against the bare JetStream ceiling and print figures."`
 	Signatures  signaturesCmd  `cmd:"" help:"Read log messages on stdin, print one signature id per line."`
 	Eval        evalCmd        `cmd:"" help:"Print signature accuracy on LogHub and log-search recall/precision on the demo world."`
+	Esdev       esdevCmd       `cmd:"" name:"esdev" help:"Run the Elasticsearch-compatible development server on its own."`
 }
 
 func main() {

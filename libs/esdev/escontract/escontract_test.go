@@ -303,12 +303,12 @@ var skippedExamples = map[string]string{
 // responseFor pairs request examples with the response example that answers
 // the same request; filter_path shapes the third bulk answer.
 var responseFor = map[string][]struct{ file, query string }{
-	"bulk/BulkRequestExample1.yaml":                   {{"bulk/response/BulkResponseExample1.yaml", ""}},
-	"bulk/BulkRequestExample3.yaml":                   {{"bulk/response/BulkResponseExample2.yaml", ""}, {"bulk/response/BulkResponseExample3.yaml", "filter_path=items.*.error"}},
+	"bulk/BulkRequestExample1.yaml":                    {{"bulk/response/BulkResponseExample1.yaml", ""}},
+	"bulk/BulkRequestExample3.yaml":                    {{"bulk/response/BulkResponseExample2.yaml", ""}, {"bulk/response/BulkResponseExample3.yaml", "filter_path=items.*.error"}},
 	"cluster.health/ClusterHealthRequestExample1.yaml": {{"cluster.health/response/ClusterHealthResponseExample1.yaml", ""}},
-	"count/CountRequestExample1.yaml":                 {{"count/200_response/CountResponseExample1.yaml", ""}},
-	"info/RootNodeInfoRequestExample1.yaml":           {{"info/response/RootNodeInfoResponseExample1.yaml", ""}, {"info/response/RootNodeInfoResponseExample2.yaml", ""}},
-	"search/SearchRequestExample1.yaml":               {{"search/200_response/SearchResponseExample1.yaml", ""}},
+	"count/CountRequestExample1.yaml":                  {{"count/200_response/CountResponseExample1.yaml", ""}},
+	"info/RootNodeInfoRequestExample1.yaml":            {{"info/response/RootNodeInfoResponseExample1.yaml", ""}, {"info/response/RootNodeInfoResponseExample2.yaml", ""}},
+	"search/SearchRequestExample1.yaml":                {{"search/200_response/SearchResponseExample1.yaml", ""}},
 }
 
 // seedExamples creates what the examples of an API expect to exist (the
