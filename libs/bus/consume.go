@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -252,7 +253,9 @@ func (w *worker) deadLetter(ctx context.Context, m jetstream.Msg, meta *jetstrea
 	dl := nats.NewMsg(DeadLetterPrefix + "." + meta.Stream + "." + meta.Consumer)
 	dl.Data = m.Data()
 	for k, v := range m.Headers() {
-		dl.Header[k] = v
+		if !strings.HasPrefix(k, "Nats-") || k == jetstream.MsgIDHeader {
+			dl.Header[k] = v
+		}
 	}
 	dl.Header.Set(HeaderDLReason, truncate(reason.Error(), 2000))
 	dl.Header.Set(HeaderDLStream, meta.Stream)

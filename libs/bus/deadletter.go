@@ -82,8 +82,12 @@ func ListDeadLetters(ctx context.Context, js jetstream.JetStream) ([]DeadLetter,
 	if err != nil {
 		return nil, fmt.Errorf("open dead-letter stream: %w", err)
 	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dead-letter stream info: %w", err)
+	}
 	var out []DeadLetter
-	for seq := uint64(1); ; {
+	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; {
 		// Next message at or after seq: skips letters already replayed.
 		m, err := stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(">"))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -99,6 +103,7 @@ func ListDeadLetters(ctx context.Context, js jetstream.JetStream) ([]DeadLetter,
 		out = append(out, dl)
 		seq = m.Sequence + 1
 	}
+	return out, nil
 }
 
 // ReplayDeadLetter puts the message back on its original subject, so its
@@ -132,7 +137,9 @@ func ReplayDeadLetter(ctx context.Context, js jetstream.JetStream, seq uint64) (
 	m := nats.NewMsg(subject)
 	m.Data = data
 	for k, v := range header {
-		if strings.HasPrefix(k, "Triage-DL-") {
+		// Nats-* headers are the server's (a direct get adds Nats-Stream,
+		// Nats-Sequence, ...) or publish directives; they must not travel.
+		if strings.HasPrefix(k, "Triage-DL-") || strings.HasPrefix(k, "Nats-") {
 			continue
 		}
 		m.Header[k] = v

@@ -368,8 +368,10 @@ func TestClientSeesFaults(t *testing.T) {
 			res.Body.Close()
 			t.Fatalf("search succeeded with status %d, want a transport error", res.StatusCode)
 		}
-		if got := s.Stats().Faulted["search"]; got != 4 {
-			t.Errorf("dropped searches = %d, want 4 (transport errors are retried three times)", got)
+		// The client retries transport errors three times; net/http may
+		// itself replay a request whose reused connection died, so at least 4.
+		if got := s.Stats().Faulted["search"]; got < 4 {
+			t.Errorf("dropped searches = %d, want at least 4", got)
 		}
 		// The dev endpoints stay reachable, so a demo can be repaired.
 		if code, _, _ := call(t, url, "DELETE", "/_dev/faults", ""); code != 200 {

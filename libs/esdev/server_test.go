@@ -442,3 +442,54 @@ func TestFaultSelection(t *testing.T) {
 		t.Errorf("after two hits: %+v", got)
 	}
 }
+
+// TestConcurrentWritesAndSearches exercises the locking under -race:
+// writers create indices and documents while readers search across them.
+func TestConcurrentWritesAndSearches(t *testing.T) {
+	_, url := startServer(t, Options{})
+	done := make(chan error, 8)
+	for w := 0; w < 4; w++ {
+		go func(w int) {
+			var b strings.Builder
+			for i := 0; i < 50; i++ {
+				fmt.Fprintf(&b, `{"index":{"_index":"c-%d","_id":"%d"}}`+"\n"+`{"n":%d,"tenant":"rst-%04d","@timestamp":"2026-11-22T10:%02d:00Z"}`+"\n", i%3, w*100+i, i, w, i%60)
+			}
+			code, raw, err := post(url+"/_bulk", b.String())
+			if err != nil || code != 200 || bytes.Contains(raw, []byte(`"errors":true`)) {
+				done <- fmt.Errorf("bulk: %d %s", code, raw)
+				return
+			}
+			done <- nil
+		}(w)
+		go func() {
+			for i := 0; i < 20; i++ {
+				code, raw, err := post(url+"/c-*/_search", `{"query":{"range":{"n":{"gte":10}}},"aggs":{"t":{"terms":{"field":"tenant.keyword"}}}}`)
+				if err != nil || code != 200 {
+					done <- fmt.Errorf("search: %d %s", code, raw)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	_, resp, _ := call(t, url, "GET", "/c-*/_count", "")
+	if lookupJSON(resp, "count") != "200" {
+		t.Errorf("count = %v, want 200", resp["count"])
+	}
+}
+
+// post is a goroutine-safe request helper (no testing.TB).
+func post(url, body string) (int, []byte, error) {
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw, err
+}

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -12,6 +17,7 @@ import (
 
 type devCmd struct {
 	pipeline.Config `embed:""`
+	DemoTickets     bool `name:"demo-tickets" default:"true" negatable:"" help:"Submit the demo world's tickets through intake at start-up, so the queues have something to show."`
 }
 
 func (c *devCmd) Run() error {
@@ -26,6 +32,54 @@ func (c *devCmd) Run() error {
 		}
 		fmt.Fprintf(os.Stdout, "submit:   curl -X POST %s/api/v1/tickets -H 'Content-Type: application/json' -d '{\"subject\":\"...\",\"description\":\"...\",\"tenant_id\":\"rst-0042\"}'\n", p.Intake.URL())
 		fmt.Fprintf(os.Stdout, "queue:    %s/api/v1/queue?queue=escalation\nPress Ctrl-C to stop.\n\n", p.Queue.URL())
+		if c.DemoTickets && p.World != nil {
+			go func() {
+				n, err := submitDemoTickets(ctx, p)
+				if err != nil {
+					log.Warn("demo tickets", zap.Error(err))
+				}
+				fmt.Fprintf(os.Stdout, "submitted %d demo tickets from the demo world\n", n)
+			}()
+		}
 		return p.Run(ctx)
 	})
+}
+
+// submitDemoTickets posts the demo world's tickets to intake as support staff
+// would, with the moment each describes as occurred_at (they were written
+// against the demo world's clock, not today's). Keys make a restart resubmit
+// nothing.
+func submitDemoTickets(ctx context.Context, p *pipeline.Pipeline) (int, error) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	n := 0
+	for _, t := range p.World.Tickets {
+		body := map[string]any{
+			"subject": t.Subject, "description": t.Description, "tenant_id": t.TenantID,
+			"reporter": t.Reporter, "channel": t.Channel, "language": t.Language,
+			"identifiers": t.Identifiers,
+		}
+		if !t.Window.Anchor.IsZero() {
+			body["occurred_at"] = t.Window.Anchor.UTC().Format(time.RFC3339)
+		}
+		b, err := json.Marshal(body)
+		if err != nil {
+			return n, fmt.Errorf("encode demo ticket %s: %w", t.ID, err)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Intake.URL()+"/api/v1/tickets", bytes.NewReader(b))
+		if err != nil {
+			return n, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "demo-"+t.ID)
+		resp, err := client.Do(req)
+		if err != nil {
+			return n, fmt.Errorf("submit demo ticket %s: %w", t.ID, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusAccepted {
+			n++
+		}
+	}
+	return n, nil
 }

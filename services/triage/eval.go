@@ -15,6 +15,7 @@ import (
 	"github.com/triage-pipeline/triage/libs/service"
 	"github.com/triage-pipeline/triage/libs/shareddata"
 	"github.com/triage-pipeline/triage/libs/signature"
+	"github.com/triage-pipeline/triage/services/router"
 )
 
 type evalCmd struct {
@@ -86,5 +87,37 @@ func evalDemo(ctx context.Context, seed uint64) error {
 	}
 	rep.Print(os.Stdout)
 	fmt.Printf("Elasticsearch requests: %d _msearch for %d tickets\n", srv.Stats().ByEndpoint["msearch"]-before, len(w.Tickets))
+	return evalRouting(w, rep)
+}
+
+// evalRouting scores the router's built-in rules against the demo labels,
+// with the logs the finder attached.
+func evalRouting(w *demoworld.World, rep demoeval.Report) error {
+	rules, err := router.DefaultRules()
+	if err != nil {
+		return err
+	}
+	var tech, sev, comp int
+	var wrong []string
+	for _, t := range w.Tickets {
+		d := rules.Decide(demoeval.Ticket(t), rep.Enrichments[t.ID])
+		if d.Technical == t.Technical {
+			tech++
+		} else {
+			wrong = append(wrong, fmt.Sprintf("  labelled technical=%v, routed %s: %s", t.Technical, d.Queue, t.Subject))
+		}
+		if d.Severity == t.Severity {
+			sev++
+		}
+		if d.Component == t.Component {
+			comp++
+		}
+	}
+	n := float64(len(w.Tickets))
+	fmt.Printf("routing (built-in rules): technical vs not %.3f, severity %.3f, component %.3f on %d tickets\n",
+		float64(tech)/n, float64(sev)/n, float64(comp)/n, len(w.Tickets))
+	for _, line := range wrong[:min(5, len(wrong))] {
+		fmt.Println(line)
+	}
 	return nil
 }

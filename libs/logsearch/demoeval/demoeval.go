@@ -89,6 +89,8 @@ type Report struct {
 	// router sends them to support, where raw logs are not shown).
 	NonTechnicalWithLogs int
 	Tickets              []TicketScore
+	// Enrichments holds what the finder returned, by demo ticket id.
+	Enrichments map[string]events.Enrichment
 }
 
 // Evaluate runs the finder over every demo ticket and scores the attached
@@ -112,6 +114,10 @@ func Evaluate(ctx context.Context, w *demoworld.World, f *logsearch.Finder) (Rep
 	}
 	if err := g.Wait(); err != nil {
 		return rep, err
+	}
+	rep.Enrichments = make(map[string]events.Enrichment, len(w.Tickets))
+	for i, t := range w.Tickets {
+		rep.Enrichments[t.ID] = enrs[i]
 	}
 	for i, t := range w.Tickets {
 		enr := enrs[i]

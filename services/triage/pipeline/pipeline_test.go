@@ -248,3 +248,5 @@ func countSubjects(t *testing.T, p *Pipeline, filter string) int {
 	}
 	return len(info.State.Subjects)
 }
+
+func client() *http.Client { return &http.Client{Timeout: 10 * time.Second} }
