@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -31,6 +32,18 @@ func Permanent(err error) error {
 		return nil
 	}
 	return permanentError{err}
+}
+
+// Decode reads an event body into v and checks it; a body that fails either
+// way is Permanent, since no retry can fix it.
+func Decode(msg jetstream.Msg, v interface{ Check() error }) error {
+	if err := json.Unmarshal(msg.Data(), v); err != nil {
+		return Permanent(fmt.Errorf("decode %s: %w", msg.Subject(), err))
+	}
+	if err := v.Check(); err != nil {
+		return Permanent(fmt.Errorf("event on %s: %w", msg.Subject(), err))
+	}
+	return nil
 }
 
 // IsPermanent reports whether err was marked Permanent.

@@ -6,6 +6,7 @@
 package events
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -202,6 +203,39 @@ type BugConfirmed struct {
 func CheckVersion(v int) error {
 	if v != SchemaVersion {
 		return fmt.Errorf("unsupported schema_version %d (want %d)", v, SchemaVersion)
+	}
+	return nil
+}
+
+func checkTicket(version int, t Ticket) error {
+	if err := CheckVersion(version); err != nil {
+		return err
+	}
+	if t.ID == "" {
+		return errors.New("event has no ticket id")
+	}
+	return nil
+}
+
+// Check reports a body no consumer can use.
+func (e TicketSubmitted) Check() error { return checkTicket(e.SchemaVersion, e.Ticket) }
+
+// Check reports a body no consumer can use.
+func (e TicketEnriched) Check() error { return checkTicket(e.SchemaVersion, e.Ticket) }
+
+// Check reports a body no consumer can use.
+func (e TicketRouted) Check() error { return checkTicket(e.SchemaVersion, e.Ticket) }
+
+// Check reports a body no consumer can use.
+func (e TicketLogsPending) Check() error { return checkTicket(e.SchemaVersion, e.Ticket) }
+
+// Check reports a body no consumer can use.
+func (e BugConfirmed) Check() error {
+	if err := CheckVersion(e.SchemaVersion); err != nil {
+		return err
+	}
+	if e.Fingerprint == "" {
+		return errors.New("confirmed bug has no fingerprint")
 	}
 	return nil
 }

@@ -7,8 +7,6 @@ package bugfiler
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -52,11 +50,8 @@ func (s *Service) Run(ctx context.Context) error {
 
 func (s *Service) handle(_ context.Context, msg jetstream.Msg) error {
 	var bug events.BugConfirmed
-	if err := json.Unmarshal(msg.Data(), &bug); err != nil {
-		return bus.Permanent(fmt.Errorf("decode confirmed bug: %w", err))
-	}
-	if err := events.CheckVersion(bug.SchemaVersion); err != nil {
-		return bus.Permanent(err)
+	if err := bus.Decode(msg, &bug); err != nil {
+		return err
 	}
 	s.Log.Warn("confirmed bug NOT filed: GitHub filing is not implemented yet",
 		zap.String("fingerprint", bug.Fingerprint), zap.Strings("ticket_ids", bug.TicketIDs))

@@ -137,7 +137,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 func (s *Service) handleSubmitted(ctx context.Context, msg jetstream.Msg) error {
 	var in events.TicketSubmitted
-	if err := decode(msg, &in, &in.SchemaVersion, &in.Ticket); err != nil {
+	if err := bus.Decode(msg, &in); err != nil {
 		return err
 	}
 	enr, pending := s.enrich(ctx, in.Ticket)
@@ -154,7 +154,7 @@ func (s *Service) handleSubmitted(ctx context.Context, msg jetstream.Msg) error 
 
 func (s *Service) handlePending(ctx context.Context, msg jetstream.Msg) error {
 	var in events.TicketLogsPending
-	if err := decode(msg, &in, &in.SchemaVersion, &in.Ticket); err != nil {
+	if err := bus.Decode(msg, &in); err != nil {
 		return err
 	}
 	enr, pending := s.enrich(ctx, in.Ticket)
@@ -231,19 +231,4 @@ func (s *Service) publishPending(ctx context.Context, t events.Ticket, attempt i
 		Data:    events.TicketLogsPending{SchemaVersion: events.SchemaVersion, Ticket: t, Attempt: attempt, Reason: reason.Error()},
 	})
 	return err
-}
-
-// decode reads an event body and checks its version and ticket id; a body
-// that fails is permanent (no retry can fix it).
-func decode(msg jetstream.Msg, v any, version *int, t *events.Ticket) error {
-	if err := json.Unmarshal(msg.Data(), v); err != nil {
-		return bus.Permanent(fmt.Errorf("decode %s: %w", msg.Subject(), err))
-	}
-	if err := events.CheckVersion(*version); err != nil {
-		return bus.Permanent(err)
-	}
-	if t.ID == "" {
-		return bus.Permanent(fmt.Errorf("event on %s has no ticket id", msg.Subject()))
-	}
-	return nil
 }

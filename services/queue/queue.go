@@ -87,14 +87,8 @@ func (s *Service) Run(ctx context.Context) error {
 
 func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
 	var in events.TicketRouted
-	if err := json.Unmarshal(msg.Data(), &in); err != nil {
-		return bus.Permanent(fmt.Errorf("decode routed ticket: %w", err))
-	}
-	if err := events.CheckVersion(in.SchemaVersion); err != nil {
-		return bus.Permanent(err)
-	}
-	if in.Ticket.ID == "" {
-		return bus.Permanent(fmt.Errorf("routed event on %s has no ticket id", msg.Subject()))
+	if err := bus.Decode(msg, &in); err != nil {
+		return err
 	}
 	meta, err := msg.Metadata()
 	if err != nil {

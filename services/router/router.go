@@ -5,7 +5,6 @@ package router
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -67,14 +66,8 @@ func (s *Service) Run(ctx context.Context) error {
 
 func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
 	var in events.TicketEnriched
-	if err := json.Unmarshal(msg.Data(), &in); err != nil {
-		return bus.Permanent(fmt.Errorf("decode enriched ticket: %w", err))
-	}
-	if err := events.CheckVersion(in.SchemaVersion); err != nil {
-		return bus.Permanent(err)
-	}
-	if in.Ticket.ID == "" {
-		return bus.Permanent(fmt.Errorf("enriched event on %s has no ticket id", msg.Subject()))
+	if err := bus.Decode(msg, &in); err != nil {
+		return err
 	}
 	routing := s.rules.Decide(in.Ticket, in.Enrichment)
 	routing.RoutedAt = s.now().UTC()
