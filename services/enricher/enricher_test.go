@@ -1,0 +1,46 @@
+package enricher
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/triage-pipeline/triage/libs/config"
+)
+
+func TestConfigValidate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.json", `{"rst-0001":"America/Los_Angeles"}`)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--default-time-zone", "Mars/Olympus"}, "--default-time-zone"},
+		{[]string{"--tenant-zones", write("bad.json", `["rst-0001"]`)}, "want a JSON object"},
+		{[]string{"--tenant-zones", write("badzone.json", `{"rst-0001":"Nowhere/Land"}`)}, "tenant rst-0001"},
+		{[]string{"--tenant-zones", filepath.Join(dir, "missing.json")}, "--tenant-zones"},
+		{[]string{"--es-addresses", "elastic:9200"}, "not an http(s) URL"},
+	} {
+		var cfg Config
+		err := config.Load("enricher", &cfg, tc.args)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want it to mention %q", tc.args, err, tc.want)
+		}
+	}
+	var cfg Config
+	if err := config.Load("enricher", &cfg, []string{"--tenant-zones", good}); err != nil {
+		t.Fatalf("good config rejected: %v", err)
+	}
+	zones, err := loadZones(good)
+	if err != nil || zones["rst-0001"].String() != "America/Los_Angeles" {
+		t.Fatalf("zones %v, %v", zones, err)
+	}
+}
