@@ -1,0 +1,35 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/alecthomas/kong"
+)
+
+// Every command line the README shows must parse.
+func TestCommandLinesParse(t *testing.T) {
+	for _, args := range [][]string{
+		{"dev", "--data-dir", "/tmp/x", "--no-demo-tickets"},
+		{"run", "intake", "--nats-url", "nats://nats:4222", "--http-addr", ":8080"},
+		{"run", "enricher", "--es-addresses", "http://es:9200", "--es-index", "logs-*"},
+		{"run", "router", "--rules", "../router/rules.yaml"},
+		{"run", "queue", "--max-wait", "10s"},
+		{"run", "bugfiler"},
+		{"deadletters", "list", "--json"},
+		{"deadletters", "replay", "7", "9"},
+		{"deadletters", "replay", "--all"},
+		{"bench", "--rate", "200", "--duration", "5s"},
+		{"eval", "--seeds", "1,2"},
+		{"signatures"},
+		{"esdev", "--addr", "127.0.0.1:9200", "--no-demo"},
+	} {
+		var c cli
+		parser, err := kong.New(&c, kong.Name("triage"), kong.Exit(func(int) { t.Fatalf("exit on %v", args) }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := parser.Parse(args); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
