@@ -26,18 +26,18 @@ func connect(t *testing.T) jetstream.JetStream {
 	}
 	t.Cleanup(nc.Close)
 	topo := bus.DefaultTopology()
-	if err := bus.EnsureStreams(ctx, js, topo.TicketsStream(), topo.DeadLettersStream()); err != nil {
+	if err := bus.EnsureStreams(ctx, js, topo.SubmissionsStream(), topo.TicketsStream(), topo.DeadLettersStream()); err != nil {
 		t.Fatal(err)
 	}
 	// Ensuring twice is how every replica starts: it must be harmless.
-	if err := bus.EnsureStreams(ctx, js, topo.TicketsStream(), topo.DeadLettersStream()); err != nil {
+	if err := bus.EnsureStreams(ctx, js, topo.SubmissionsStream(), topo.TicketsStream(), topo.DeadLettersStream()); err != nil {
 		t.Fatalf("second ensure: %v", err)
 	}
 	return js
 }
 
 func fastConsumer(durable string) bus.ConsumerConfig {
-	cfg := bus.DefaultConsumerConfig(bus.StreamTickets, durable, "tickets.submitted.*")
+	cfg := bus.DefaultConsumerConfig(bus.StreamSubmissions, durable, "tickets.submitted.*")
 	cfg.MaxDeliver = 3
 	cfg.AckWait = 2 * time.Second
 	cfg.HandlerTimeout = time.Second
@@ -146,7 +146,7 @@ func TestPermanentErrorIsDeadLetteredAtOnce(t *testing.T) {
 func TestSilentWorkerEndsInDeadLettersThroughAdvisory(t *testing.T) {
 	js := connect(t)
 	ctx := context.Background()
-	cons, err := js.CreateOrUpdateConsumer(ctx, bus.StreamTickets, jetstream.ConsumerConfig{
+	cons, err := js.CreateOrUpdateConsumer(ctx, bus.StreamSubmissions, jetstream.ConsumerConfig{
 		Durable: "crashy", FilterSubject: "tickets.submitted.*", AckPolicy: jetstream.AckExplicitPolicy,
 		AckWait: 200 * time.Millisecond, MaxDeliver: 2,
 	})
@@ -176,7 +176,7 @@ func TestSilentWorkerEndsInDeadLettersThroughAdvisory(t *testing.T) {
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
-	stream, _ := js.Stream(ctx, bus.StreamTickets)
+	stream, _ := js.Stream(ctx, bus.StreamSubmissions)
 	m, err := stream.GetMsg(ctx, seq)
 	if err != nil || m.Subject != "tickets.submitted.lost-worker" {
 		t.Fatalf("replayed message %d: %v %+v", seq, err, m)

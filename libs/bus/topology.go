@@ -10,6 +10,11 @@ import (
 
 // Stream and bucket names: the messaging contract (README "Messaging").
 const (
+	// StreamSubmissions holds accepted tickets (tickets.submitted.<id>)
+	// apart from the later events, so intake's acknowledgement never waits
+	// behind the pipeline's own writes: support staff get a ticket id at
+	// once even while a storm backs the pipeline up.
+	StreamSubmissions = "SUBMISSIONS"
 	StreamTickets     = "TICKETS"
 	StreamBugs        = "BUGS"
 	StreamDeadLetters = "DEADLETTERS"
@@ -47,13 +52,35 @@ func (t Topology) replicas() int {
 	return t.Replicas
 }
 
-// TicketsStream holds every ticket event; per-ticket subjects make it the
-// ticket's audit history, so it keeps messages by limits, not work queue.
+// SubmissionsStream holds each accepted ticket once: tickets.submitted.<id>.
+func (t Topology) SubmissionsStream() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        StreamSubmissions,
+		Description: "accepted tickets: tickets.submitted.<ticket_id>",
+		Subjects:    []string{"tickets.submitted.>"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Replicas:    t.replicas(),
+		Duplicates:  t.DuplicateWindow,
+		AllowDirect: true,
+		MaxMsgSize:  1 << 20,
+	}
+}
+
+// TicketEvents are the subjects of TICKETS: every ticket event after
+// submission. A new event type is added here.
+func TicketEvents() []string {
+	return []string{"tickets.enriched.>", "tickets.logs_pending.>", "tickets.routed.>"}
+}
+
+// TicketsStream holds the ticket events after submission; per-ticket
+// subjects make SUBMISSIONS plus TICKETS the ticket's audit history, so both
+// keep messages by limits, not work queue.
 func (t Topology) TicketsStream() jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        StreamTickets,
 		Description: "ticket events: tickets.<event>.<ticket_id>",
-		Subjects:    []string{"tickets.>"},
+		Subjects:    TicketEvents(),
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Replicas:    t.replicas(),
@@ -84,6 +111,7 @@ func (t Topology) DeadLettersStream() jetstream.StreamConfig {
 		Description: "messages that failed every delivery, with the reason",
 		Subjects: []string{
 			DeadLetterPrefix + ".>",
+			maxDeliveriesAdvisory + "." + StreamSubmissions + ".>",
 			maxDeliveriesAdvisory + "." + StreamTickets + ".>",
 			maxDeliveriesAdvisory + "." + StreamBugs + ".>",
 		},

@@ -65,7 +65,7 @@ type Service struct {
 // New connects the enricher (and its Elasticsearch client, if configured).
 func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 	topo := cfg.Topology()
-	base, err := service.Start(ctx, "enricher", cfg.Config, cfg.HTTPAddr, log, topo.TicketsStream(), topo.DeadLettersStream())
+	base, err := service.Start(ctx, "enricher", cfg.Config, cfg.HTTPAddr, log, topo.TicketsStream(), topo.SubmissionsStream(), topo.DeadLettersStream())
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func loadZones(path string) (map[string]*time.Location, error) {
 // logs are pending) until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	workers := []func(context.Context) error{
-		s.Consume(s.ConsumerConfig(bus.StreamTickets, durable, events.SubjectSubmitted+".*"), s.handleSubmitted),
+		s.Consume(s.ConsumerConfig(bus.StreamSubmissions, durable, events.SubjectSubmitted+".*"), s.handleSubmitted),
 	}
 	if s.finder != nil {
 		pc := s.ConsumerConfig(bus.StreamTickets, pendingDurable, events.SubjectLogsPending+".*")

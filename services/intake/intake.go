@@ -51,7 +51,9 @@ const source = "triage/intake"
 type Service struct {
 	*service.Base
 	cfg     Config
-	stream  jetstream.Stream
+	// submissions and tickets are the streams holding a ticket's history.
+	submissions jetstream.Stream
+	tickets     jetstream.Stream
 	now     func() time.Time
 	metrics *metrics
 }
@@ -64,16 +66,18 @@ type metrics struct {
 // New connects intake and binds its listener.
 func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 	topo := cfg.Topology()
-	base, err := service.Start(ctx, "intake", cfg.Config, cfg.HTTPAddr, log, topo.TicketsStream())
+	base, err := service.Start(ctx, "intake", cfg.Config, cfg.HTTPAddr, log, topo.TicketsStream(), topo.SubmissionsStream())
 	if err != nil {
 		return nil, err
 	}
-	stream, err := base.JS.Stream(ctx, bus.StreamTickets)
-	if err != nil {
-		base.NC.Close()
-		return nil, fmt.Errorf("open stream %s: %w", bus.StreamTickets, err)
+	s := &Service{Base: base, cfg: cfg, now: time.Now}
+	if s.submissions, err = base.JS.Stream(ctx, bus.StreamSubmissions); err == nil {
+		s.tickets, err = base.JS.Stream(ctx, bus.StreamTickets)
 	}
-	s := &Service{Base: base, cfg: cfg, stream: stream, now: time.Now}
+	if err != nil {
+		base.Close()
+		return nil, fmt.Errorf("open ticket streams: %w", err)
+	}
 	s.metrics = &metrics{
 		submitted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "triage_intake_submissions_total",
@@ -194,7 +198,7 @@ func (s *Service) acceptOnce(ctx context.Context, key string, req SubmitRequest,
 	default:
 		return SubmitResponse{}, err
 	}
-	prev, err := s.stream.GetLastMsgForSubject(ctx, events.TicketSubject(events.SubjectSubmitted, id))
+	prev, err := s.submissions.GetLastMsgForSubject(ctx, events.TicketSubject(events.SubjectSubmitted, id))
 	if err != nil {
 		return SubmitResponse{}, fmt.Errorf("read earlier submission of ticket %s: %w", id, err)
 	}

@@ -213,7 +213,7 @@ func TestIdempotencyOutlivesDuplicateWindow(t *testing.T) {
 	_ = json.Unmarshal(body, &first)
 	// Shrink the window to its minimum and wait it out.
 	ctx := context.Background()
-	cfg := s.Topology.TicketsStream()
+	cfg := s.Topology.SubmissionsStream()
 	cfg.Duplicates = 100 * time.Millisecond
 	if _, err := s.JS.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
@@ -225,7 +225,7 @@ func TestIdempotencyOutlivesDuplicateWindow(t *testing.T) {
 	if resp.StatusCode != 202 || again.TicketID != first.TicketID || !again.Replayed {
 		t.Fatalf("retry after the window: %d %s (first %s)", resp.StatusCode, body, first.TicketID)
 	}
-	info, err := s.stream.Info(ctx, jetstream.WithSubjectFilter("tickets.submitted.*"))
+	info, err := s.submissions.Info(ctx, jetstream.WithSubjectFilter("tickets.submitted.*"))
 	if err != nil {
 		t.Fatal(err)
 	}

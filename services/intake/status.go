@@ -51,19 +51,24 @@ func (s *Service) status(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, st)
 }
 
-// lookup reads the ticket's own subjects in the TICKETS stream: the stream is
-// the ticket's history, so no separate status store is needed.
+// lookup reads the ticket's own subjects in SUBMISSIONS and TICKETS: the
+// streams are the ticket's history, so no separate status store is needed.
 func (s *Service) lookup(ctx context.Context, id string) (Status, error) {
 	st := Status{TicketID: id}
-	for _, stage := range []string{events.SubjectSubmitted, events.SubjectEnriched, events.SubjectRouted} {
-		msg, err := s.stream.GetLastMsgForSubject(ctx, events.TicketSubject(stage, id))
+	for _, stage := range []struct {
+		subject string
+		stream  jetstream.Stream
+	}{
+		{events.SubjectSubmitted, s.submissions}, {events.SubjectEnriched, s.tickets}, {events.SubjectRouted, s.tickets},
+	} {
+		msg, err := stage.stream.GetLastMsgForSubject(ctx, events.TicketSubject(stage.subject, id))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
 		}
 		if err != nil {
 			return st, fmt.Errorf("look up ticket %s: %w", id, err)
 		}
-		name := strings.TrimPrefix(stage, "tickets.")
+		name := strings.TrimPrefix(stage.subject, "tickets.")
 		st.Stage = name
 		st.History = append(st.History, StageTime{Stage: name, At: msg.Time.UTC()})
 		var evt events.TicketRouted // a superset of the other two events

@@ -228,9 +228,9 @@ func TestEndToEndTwoHundredTickets(t *testing.T) {
 			t.Errorf("ticket %s (%q) in queue %q, want %q", id, s.body["subject"], got[id], want)
 		}
 	}
-	// The stream holds one submitted event per ticket: no doubles upstream.
+	// SUBMISSIONS holds one submitted event per ticket: no doubles upstream.
 	if n := countSubjects(t, p.Pipeline, "tickets.submitted.*"); n != 200 {
-		t.Errorf("TICKETS holds %d submitted tickets, want 200", n)
+		t.Errorf("SUBMISSIONS holds %d submitted tickets, want 200", n)
 	}
 }
 
@@ -238,7 +238,7 @@ func countSubjects(t *testing.T, p *Pipeline, filter string) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	stream, err := p.Intake.JS.Stream(ctx, "TICKETS")
+	stream, err := p.Intake.JS.Stream(ctx, "SUBMISSIONS")
 	if err != nil {
 		t.Fatalf("open stream: %v", err)
 	}

@@ -81,7 +81,7 @@ func TestRestartLosesAndDoublesNothing(t *testing.T) {
 				}
 			}
 			if n := countSubjects(t, second.Pipeline, "tickets.submitted.*"); n != len(subs) {
-				t.Errorf("TICKETS holds %d submitted tickets, want %d", n, len(subs))
+				t.Errorf("SUBMISSIONS holds %d submitted tickets, want %d", n, len(subs))
 			}
 		})
 	}
