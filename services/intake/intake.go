@@ -50,12 +50,12 @@ const source = "triage/intake"
 // Service is a running intake.
 type Service struct {
 	*service.Base
-	cfg     Config
+	cfg Config
 	// submissions and tickets are the streams holding a ticket's history.
 	submissions jetstream.Stream
 	tickets     jetstream.Stream
-	now     func() time.Time
-	metrics *metrics
+	now         func() time.Time
+	metrics     *metrics
 }
 
 type metrics struct {
