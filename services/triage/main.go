@@ -18,6 +18,7 @@ type cli struct {
 	Signatures  signaturesCmd  `cmd:"" help:"Read log messages on stdin, print one signature id per line."`
 	Eval        evalCmd        `cmd:"" help:"Print signature accuracy on LogHub and log-search recall/precision on the demo world."`
 	Esdev       esdevCmd       `cmd:"" name:"esdev" help:"Run the Elasticsearch-compatible development server on its own."`
+	Reconcile   reconcileCmd   `cmd:"" help:"List accepted tickets that never reached a queue."`
 }
 
 func main() {

@@ -22,6 +22,7 @@ func TestCommandLinesParse(t *testing.T) {
 		{"eval", "--seeds", "1,2"},
 		{"signatures"},
 		{"esdev", "--addr", "127.0.0.1:9200", "--no-demo"},
+		{"reconcile", "--older-than", "5m"},
 	} {
 		var c cli
 		parser, err := kong.New(&c, kong.Name("triage"), kong.Exit(func(int) { t.Fatalf("exit on %v", args) }))
