@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -19,26 +20,33 @@ func (c *Config) LogConfig() logging.Config { return c.Log }
 // Configured is a service configuration that embeds Config.
 type Configured interface{ LogConfig() logging.Config }
 
-// Main is the body of a service's thin main: load the configuration, build
-// the logger, run until SIGINT or SIGTERM, and return the exit code.
+// Main is the body of a service's thin main: load the configuration, then
+// Run; it returns the exit code.
 func Main(name string, cfg Configured, args []string, run func(ctx context.Context, log *zap.Logger) error) int {
 	if err := config.Load(name, cfg, args); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		return 2
 	}
-	log, err := logging.New(cfg.LogConfig())
-	if err != nil {
+	if err := Run(cfg.LogConfig(), run); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-		return 2
+		return 1
+	}
+	return 0
+}
+
+// Run builds the logger and runs fn until SIGINT or SIGTERM.
+func Run(lc logging.Config, fn func(ctx context.Context, log *zap.Logger) error) error {
+	log, err := logging.New(lc)
+	if err != nil {
+		return err
 	}
 	defer func() { _ = log.Sync() }()
 	ctx, stop := SignalContext(context.Background())
 	defer stop()
-	if err := run(ctx, log); err != nil {
-		log.Error("exiting", zap.Error(err))
-		return 1
+	if err := fn(ctx, log); err != nil && !errors.Is(err, context.Canceled) {
+		return err
 	}
-	return 0
+	return nil
 }
 
 // SignalContext is cancelled by SIGINT or SIGTERM; a second signal exits at

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/triage-pipeline/triage/libs/service"
 	"github.com/triage-pipeline/triage/services/triage/pipeline"
 )
 
@@ -21,7 +22,7 @@ type devCmd struct {
 }
 
 func (c *devCmd) Run() error {
-	return runService(c.Log, func(ctx context.Context, log *zap.Logger) error {
+	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
 		p, err := pipeline.Start(ctx, c.Config, log)
 		if err != nil {
 			return err

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"go.uber.org/zap"
 
-	"github.com/triage-pipeline/triage/libs/logging"
 	"github.com/triage-pipeline/triage/libs/service"
 	"github.com/triage-pipeline/triage/services/bugfiler"
 	"github.com/triage-pipeline/triage/services/enricher"
@@ -29,7 +26,7 @@ type intakeCmd struct {
 }
 
 func (c *intakeCmd) Run() error {
-	return runService(c.Log, func(ctx context.Context, log *zap.Logger) error {
+	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
 		s, err := intake.New(ctx, c.Config, log)
 		if err != nil {
 			return err
@@ -43,7 +40,7 @@ type enricherCmd struct {
 }
 
 func (c *enricherCmd) Run() error {
-	return runService(c.Log, func(ctx context.Context, log *zap.Logger) error {
+	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
 		s, err := enricher.New(ctx, c.Config, log)
 		if err != nil {
 			return err
@@ -57,7 +54,7 @@ type routerCmd struct {
 }
 
 func (c *routerCmd) Run() error {
-	return runService(c.Log, func(ctx context.Context, log *zap.Logger) error {
+	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
 		s, err := router.New(ctx, c.Config, log)
 		if err != nil {
 			return err
@@ -71,7 +68,7 @@ type queueCmd struct {
 }
 
 func (c *queueCmd) Run() error {
-	return runService(c.Log, func(ctx context.Context, log *zap.Logger) error {
+	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
 		s, err := queue.New(ctx, c.Config, log)
 		if err != nil {
 			return err
@@ -85,26 +82,11 @@ type bugfilerCmd struct {
 }
 
 func (c *bugfilerCmd) Run() error {
-	return runService(c.Log, func(ctx context.Context, log *zap.Logger) error {
+	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
 		s, err := bugfiler.New(ctx, c.Config, log)
 		if err != nil {
 			return err
 		}
 		return s.Run(ctx)
 	})
-}
-
-// runService builds the logger and runs fn until SIGINT or SIGTERM.
-func runService(lc logging.Config, fn func(ctx context.Context, log *zap.Logger) error) error {
-	log, err := logging.New(lc)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = log.Sync() }()
-	ctx, stop := service.SignalContext(context.Background())
-	defer stop()
-	if err := fn(ctx, log); err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("service stopped: %w", err)
-	}
-	return nil
 }
