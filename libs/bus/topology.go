@@ -52,12 +52,12 @@ func (t Topology) replicas() int {
 	return t.Replicas
 }
 
-// SubmissionsStream holds each accepted ticket once: tickets.submitted.<id>.
-func (t Topology) SubmissionsStream() jetstream.StreamConfig {
+// stream is a file-backed, limits-retained stream: history is kept.
+func (t Topology) stream(name, description string, subjects ...string) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
-		Name:        StreamSubmissions,
-		Description: "accepted tickets: tickets.submitted.<ticket_id>",
-		Subjects:    []string{"tickets.submitted.>"},
+		Name:        name,
+		Description: description,
+		Subjects:    subjects,
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Replicas:    t.replicas(),
@@ -65,6 +65,11 @@ func (t Topology) SubmissionsStream() jetstream.StreamConfig {
 		AllowDirect: true,
 		MaxMsgSize:  1 << 20,
 	}
+}
+
+// SubmissionsStream holds each accepted ticket once: tickets.submitted.<id>.
+func (t Topology) SubmissionsStream() jetstream.StreamConfig {
+	return t.stream(StreamSubmissions, "accepted tickets: tickets.submitted.<ticket_id>", "tickets.submitted.>")
 }
 
 // TicketEvents are the subjects of TICKETS: every ticket event after
@@ -74,52 +79,24 @@ func TicketEvents() []string {
 }
 
 // TicketsStream holds the ticket events after submission; per-ticket
-// subjects make SUBMISSIONS plus TICKETS the ticket's audit history, so both
-// keep messages by limits, not work queue.
+// subjects make SUBMISSIONS plus TICKETS the ticket's audit history.
 func (t Topology) TicketsStream() jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:        StreamTickets,
-		Description: "ticket events: tickets.<event>.<ticket_id>",
-		Subjects:    TicketEvents(),
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		Replicas:    t.replicas(),
-		Duplicates:  t.DuplicateWindow,
-		AllowDirect: true,
-		MaxMsgSize:  1 << 20,
-	}
+	return t.stream(StreamTickets, "ticket events: tickets.<event>.<ticket_id>", TicketEvents()...)
 }
 
 // BugsStream holds confirmed, filed and closed bug events by fingerprint.
 func (t Topology) BugsStream() jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:        StreamBugs,
-		Description: "bug events: bugs.<event>.<fingerprint>",
-		Subjects:    []string{"bugs.>"},
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		Replicas:    t.replicas(),
-		Duplicates:  t.DuplicateWindow,
-		AllowDirect: true,
-	}
+	return t.stream(StreamBugs, "bug events: bugs.<event>.<fingerprint>", "bugs.>")
 }
 
 // DeadLettersStream keeps what failed for good, for people to see and replay.
 func (t Topology) DeadLettersStream() jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:        StreamDeadLetters,
-		Description: "messages that failed every delivery, with the reason",
-		Subjects: []string{
-			DeadLetterPrefix + ".>",
-			maxDeliveriesAdvisory + "." + StreamSubmissions + ".>",
-			maxDeliveriesAdvisory + "." + StreamTickets + ".>",
-			maxDeliveriesAdvisory + "." + StreamBugs + ".>",
-		},
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		Replicas:    t.replicas(),
-		AllowDirect: true,
-	}
+	return t.stream(StreamDeadLetters, "messages that failed every delivery, with the reason",
+		DeadLetterPrefix+".>",
+		maxDeliveriesAdvisory+"."+StreamSubmissions+".>",
+		maxDeliveriesAdvisory+"."+StreamTickets+".>",
+		maxDeliveriesAdvisory+"."+StreamBugs+".>",
+	)
 }
 
 // TicketsBucket is the queue's current state of each ticket.

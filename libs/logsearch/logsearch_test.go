@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
+
 	"github.com/triage-pipeline/triage/libs/config"
 	"github.com/triage-pipeline/triage/libs/demoworld"
 	"github.com/triage-pipeline/triage/libs/esdev"
@@ -369,6 +371,8 @@ func TestDiscoverURL(t *testing.T) {
 }
 
 func TestItemErrorsSayWhetherToRetry(t *testing.T) {
+	typesErr429 := types.ErrorResponseBase{Status: 429, Error: types.ErrorCause{Type: "es_rejected_execution_exception"}}
+	typesErr400 := types.ErrorResponseBase{Status: 400, Error: types.ErrorCause{Type: "parsing_exception"}}
 	if err := itemError(&typesErr429); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("429 item: %v", err)
 	}
