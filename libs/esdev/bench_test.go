@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -126,7 +127,7 @@ func BenchmarkTextSearch(b *testing.B) {
 // TestLoadAndSearchLargeVolume checks the scale the product needs: 100k
 // documents load in seconds and a filtered search answers correctly.
 func TestLoadAndSearchLargeVolume(t *testing.T) {
-	if testing.Short() || raceEnabled {
+	if testing.Short() || raceEnabled() {
 		t.Skip("volume test: skipped with -short and under the race detector")
 	}
 	start := time.Now()
@@ -146,4 +147,20 @@ func TestLoadAndSearchLargeVolume(t *testing.T) {
 	if err := json.Unmarshal(rec.body.Bytes(), &resp); err != nil || resp.Count < 100 || resp.Count > 250 {
 		t.Errorf("count = %d (%v), want about 100000/3/200 ≈ 167", resp.Count, err)
 	}
+}
+
+// raceEnabled reports a -race build: the volume test is skipped under the
+// race detector, which makes loading 100k documents take far longer than a
+// unit test should.
+func raceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
 }

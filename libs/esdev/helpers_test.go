@@ -16,25 +16,25 @@ import (
 var fixedNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 // startServer runs a server on a random port for the test's lifetime.
-func startServer(tb testing.TB, opts Options) (*Server, string) {
-	tb.Helper()
+func startServer(t testing.TB, opts Options) (*Server, string) {
+	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return fixedNow }
 	}
 	s := New(opts)
 	url, stop, err := s.Start(context.Background(), "127.0.0.1:0")
 	if err != nil {
-		tb.Fatalf("start server: %v", err)
+		t.Fatalf("start server: %v", err)
 	}
-	tb.Cleanup(stop)
+	t.Cleanup(stop)
 	return s, url
 }
 
-func readFixture(tb testing.TB, name string) []byte {
-	tb.Helper()
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
-		tb.Fatalf("read fixture: %v", err)
+		t.Fatalf("read fixture: %v", err)
 	}
 	return b
 }
@@ -42,19 +42,19 @@ func readFixture(tb testing.TB, name string) []byte {
 // loadLogs loads testdata/logs.ndjson, with the ECS index template first
 // when withTemplate is set (keyword fields) or with dynamic mappings
 // otherwise (text + .keyword).
-func loadLogs(tb testing.TB, s *Server, withTemplate bool) {
-	tb.Helper()
+func loadLogs(t testing.TB, s *Server, withTemplate bool) {
+	t.Helper()
 	if withTemplate {
-		req, _ := http.NewRequest(http.MethodPut, "/_index_template/logs", bytes.NewReader(readFixture(tb, "logs-template.json")))
+		req, _ := http.NewRequest(http.MethodPut, "/_index_template/logs", bytes.NewReader(readFixture(t, "logs-template.json")))
 		req.Header.Set("Content-Type", "application/json")
 		rec := &recorder{header: http.Header{}}
 		s.ServeHTTP(rec, req)
 		if rec.status != http.StatusOK {
-			tb.Fatalf("put template: %d %s", rec.status, rec.body.String())
+			t.Fatalf("put template: %d %s", rec.status, rec.body.String())
 		}
 	}
-	if err := s.LoadBulk(readFixture(tb, "logs.ndjson"), ""); err != nil {
-		tb.Fatalf("load logs: %v", err)
+	if err := s.LoadBulk(readFixture(t, "logs.ndjson"), ""); err != nil {
+		t.Fatalf("load logs: %v", err)
 	}
 }
 
@@ -75,42 +75,42 @@ func (r *recorder) Write(b []byte) (int, error) {
 func (r *recorder) WriteHeader(code int) { r.status = code }
 
 // call sends one request over HTTP and decodes the JSON answer.
-func call(tb testing.TB, base, method, path, body string) (int, map[string]any, http.Header) {
-	tb.Helper()
-	code, raw, header := callRaw(tb, base, method, path, body)
+func call(t testing.TB, base, method, path, body string) (int, map[string]any, http.Header) {
+	t.Helper()
+	code, raw, header := callRaw(t, base, method, path, body)
 	var out map[string]any
 	if len(raw) > 0 && method != http.MethodHead {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&out); err != nil {
-			tb.Fatalf("%s %s: body is not JSON: %v: %s", method, path, err, raw)
+			t.Fatalf("%s %s: body is not JSON: %v: %s", method, path, err, raw)
 		}
 	}
 	return code, out, header
 }
 
 // callRaw sends one request over HTTP and returns the raw answer.
-func callRaw(tb testing.TB, base, method, path, body string) (int, []byte, http.Header) {
-	tb.Helper()
+func callRaw(t testing.TB, base, method, path, body string) (int, []byte, http.Header) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = bytes.NewBufferString(body)
 	}
 	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
-		tb.Fatalf("new request: %v", err)
+		t.Fatalf("new request: %v", err)
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		tb.Fatalf("read body: %v", err)
+		t.Fatalf("read body: %v", err)
 	}
 	return resp.StatusCode, raw, resp.Header
 }

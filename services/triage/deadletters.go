@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/triage-pipeline/triage/libs/bus"
@@ -26,13 +27,11 @@ type dlListCmd struct {
 }
 
 func (c *dlListCmd) Run(parent *deadlettersCmd) error {
-	ctx, cancel := context.WithTimeout(context.Background(), parent.Timeout)
-	defer cancel()
-	nc, js, err := bus.Connect(ctx, parent.NATSURL, "triage-deadletters", zap.NewNop())
+	ctx, js, done, err := operatorConn(parent.NATSURL, parent.Timeout, "triage-deadletters")
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
+	defer done()
 	dls, err := bus.ListDeadLetters(ctx, js)
 	if err != nil {
 		return err
@@ -67,13 +66,11 @@ func (c *dlReplayCmd) Run(parent *deadlettersCmd) error {
 	if len(c.Seqs) == 0 && !c.All {
 		return errors.New("name dead-letter sequence numbers, or --all")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), parent.Timeout)
-	defer cancel()
-	nc, js, err := bus.Connect(ctx, parent.NATSURL, "triage-deadletters", zap.NewNop())
+	ctx, js, done, err := operatorConn(parent.NATSURL, parent.Timeout, "triage-deadletters")
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
+	defer done()
 	seqs := c.Seqs
 	if c.All {
 		dls, err := bus.ListDeadLetters(ctx, js)
@@ -95,4 +92,16 @@ func (c *dlReplayCmd) Run(parent *deadlettersCmd) error {
 		fmt.Printf("replayed dead letter %d (now stream sequence %d)\n", seq, newSeq)
 	}
 	return errors.Join(errs...)
+}
+
+// operatorConn connects an operator command to NATS for at most timeout;
+// done closes the connection and releases the context.
+func operatorConn(url string, timeout time.Duration, name string) (context.Context, jetstream.JetStream, func(), error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	nc, js, err := bus.Connect(ctx, url, name, zap.NewNop())
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ctx, js, func() { nc.Close(); cancel() }, nil
 }

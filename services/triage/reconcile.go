@@ -1,15 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"text/tabwriter"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/triage-pipeline/triage/libs/bus"
 	"github.com/triage-pipeline/triage/services/queue"
 )
 
@@ -22,13 +18,11 @@ type reconcileCmd struct {
 // Run lists accepted tickets that never reached a queue; it fails when
 // there are any, so it can run from cron or an alert.
 func (c *reconcileCmd) Run() error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
-	defer cancel()
-	nc, js, err := bus.Connect(ctx, c.NATSURL, "triage-reconcile", zap.NewNop())
+	ctx, js, done, err := operatorConn(c.NATSURL, c.Timeout, "triage-reconcile")
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
+	defer done()
 	strays, err := queue.Reconcile(ctx, js, c.OlderThan, time.Now())
 	if err != nil {
 		return err

@@ -1,5 +1,0 @@
-//go:build !race
-
-package esdev
-
-const raceEnabled = false
