@@ -26,7 +26,12 @@ func startServer(t testing.TB, opts Options) (*Server, string) {
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
-	t.Cleanup(stop)
+	t.Cleanup(func() {
+		// The shared transport may hold a spare connection it dialled but
+		// never used; closing it first lets the server shut down at once.
+		http.DefaultClient.CloseIdleConnections()
+		stop()
+	})
 	return s, url
 }
 

@@ -162,6 +162,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	err := hs.Shutdown(shutdownCtx)
+	if err != nil {
+		// Connections still open after the grace period (including dialled
+		// ones that never sent a request) are cut, so nothing outlives Serve.
+		_ = hs.Close()
+	}
 	if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
 		err = serveErr
 	}

@@ -383,6 +383,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	if code, _, _ := call(t, url, "GET", "/", ""); code != 200 {
 		t.Fatalf("GET / = %d", code)
 	}
+	http.DefaultClient.CloseIdleConnections()
 	cancel()
 	stop()
 	client := &http.Client{Timeout: time.Second}
