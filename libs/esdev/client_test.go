@@ -21,9 +21,18 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/sortorder"
 )
 
-func typedClient(tb testing.TB, url string) *elasticsearch.TypedClient {
+// clientConfig points cfg at url through a transport of the test's own,
+// closed when the test ends so no connection outlives it.
+func clientConfig(tb testing.TB, url string, cfg elasticsearch.Config) elasticsearch.Config {
+	tr := &http.Transport{}
+	tb.Cleanup(tr.CloseIdleConnections)
+	cfg.Addresses, cfg.Transport = []string{url}, tr
+	return cfg
+}
+
+func typedClient(tb testing.TB, url string, cfg elasticsearch.Config) *elasticsearch.TypedClient {
 	tb.Helper()
-	es, err := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{url}, DisableRetry: true})
+	es, err := elasticsearch.NewTypedClient(clientConfig(tb, url, cfg))
 	if err != nil {
 		tb.Fatalf("typed client: %v", err)
 	}
@@ -32,8 +41,7 @@ func typedClient(tb testing.TB, url string) *elasticsearch.TypedClient {
 
 func plainClient(tb testing.TB, url string, cfg elasticsearch.Config) *elasticsearch.Client {
 	tb.Helper()
-	cfg.Addresses = []string{url}
-	es, err := elasticsearch.NewClient(cfg)
+	es, err := elasticsearch.NewClient(clientConfig(tb, url, cfg))
 	if err != nil {
 		tb.Fatalf("client: %v", err)
 	}
@@ -45,7 +53,7 @@ func plainClient(tb testing.TB, url string, cfg elasticsearch.Config) *elasticse
 // search with filters, sorting and typed aggregations, msearch, count.
 func TestTypedClientEndToEnd(t *testing.T) {
 	_, url := startServer(t, Options{})
-	es := typedClient(t, url)
+	es := typedClient(t, url, elasticsearch.Config{DisableRetry: true})
 	ctx := context.Background()
 
 	info, err := es.Info().Do(ctx)
@@ -331,7 +339,7 @@ func TestClientSeesFaults(t *testing.T) {
 		}
 		defer s.ClearFaults()
 		// Default retries: the two 503s are retried away.
-		es, _ := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{url}})
+		es := typedClient(t, url, elasticsearch.Config{})
 		res, err := es.Search().Index("logs-*").Do(ctx)
 		if err != nil || res.Hits.Total.Value != 15 {
 			t.Fatalf("search after two 503s: %v, %v", res, err)
@@ -346,7 +354,7 @@ func TestClientSeesFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.ClearFaults()
-		es, _ := elasticsearch.NewTypedClient(elasticsearch.Config{Addresses: []string{url}})
+		es := typedClient(t, url, elasticsearch.Config{})
 		_, err := es.Search().Index("logs-*").Do(ctx)
 		var esErr *types.ElasticsearchError
 		if !errors.As(err, &esErr) || esErr.Status != 429 || esErr.ErrorCause.Type != "es_rejected_execution_exception" {
