@@ -74,6 +74,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		return err
 	}
 	report(out, fixed, ceiling)
+	alone, err := intakeAlone(ctx, cfg.Rate, cfg.Duration)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s (nothing downstream): %.0f tickets/s, failed %d\n", alone.Name, alone.Throughput, alone.Failed)
+	fmt.Fprintf(out, "  intake 202:          p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", ms(alone.Accept.P50), ms(alone.Accept.P99), ms(alone.Accept.Max))
 	full, err := runPipeline(ctx, func(ctx context.Context, p *pipeline.Pipeline) (Result, error) {
 		return fullSpeed(ctx, p, cfg.FullSpeed, cfg.Clients)
 	})
@@ -213,18 +219,27 @@ func (pr *probe) result(name string, n int, start time.Time) Result {
 func fixedRate(ctx context.Context, p *pipeline.Pipeline, perSecond int, d time.Duration) (Result, error) {
 	pr := newProbe(p)
 	n := int(float64(perSecond) * d.Seconds())
+	start := time.Now()
+	if err := offer(ctx, perSecond, n, func(i int) { pr.one(ctx, i) }); err != nil {
+		return Result{}, err
+	}
+	return pr.result(fmt.Sprintf("fixed rate %d/s for %s", perSecond, d), n, start), nil
+}
+
+// offer calls send n times at perSecond, each in its own goroutine so a slow
+// answer does not slow the offered rate, and waits for all of them.
+func offer(ctx context.Context, perSecond, n int, send func(i int)) error {
 	lim := rate.NewLimiter(rate.Limit(perSecond), 1)
 	var wg sync.WaitGroup
-	start := time.Now()
+	defer wg.Wait()
 	for i := 0; i < n; i++ {
 		if err := lim.Wait(ctx); err != nil {
-			return Result{}, err
+			return err
 		}
 		wg.Add(1)
-		go func() { defer wg.Done(); pr.one(ctx, i) }()
+		go func() { defer wg.Done(); send(i) }()
 	}
-	wg.Wait()
-	return pr.result(fmt.Sprintf("fixed rate %d/s for %s", perSecond, d), n, start), nil
+	return nil
 }
 
 func fullSpeed(ctx context.Context, p *pipeline.Pipeline, n, clients int) (Result, error) {

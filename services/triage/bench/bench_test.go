@@ -32,3 +32,16 @@ func TestCeilingDeliversEveryMessage(t *testing.T) {
 		t.Fatalf("rate %f", rate)
 	}
 }
+
+// The intake-alone run stores every offered ticket through a real intake.
+func TestIntakeAloneAcceptsEveryTicket(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := intakeAlone(ctx, 50, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Tickets != 50 || r.Failed != 0 || r.Accept.P50 <= 0 || r.Throughput <= 0 {
+		t.Fatalf("result %+v", r)
+	}
+}
