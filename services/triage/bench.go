@@ -8,6 +8,7 @@ import (
 
 	"github.com/triage-pipeline/triage/libs/service"
 	"github.com/triage-pipeline/triage/services/triage/bench"
+	"github.com/triage-pipeline/triage/services/triage/pipeline"
 )
 
 type benchCmd struct {
@@ -18,6 +19,7 @@ type benchCmd struct {
 func (c *benchCmd) Run() error {
 	ctx, stop := service.SignalContext(context.Background())
 	defer stop()
+	pipeline.TuneGC()
 	if c.CPUProfile != "" {
 		f, err := os.Create(c.CPUProfile)
 		if err != nil {

@@ -22,6 +22,7 @@ type devCmd struct {
 }
 
 func (c *devCmd) Run() error {
+	pipeline.TuneGC()
 	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
 		p, err := pipeline.Start(ctx, c.Config, log)
 		if err != nil {

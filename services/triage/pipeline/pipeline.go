@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -232,4 +233,18 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		p.stopES()
 	}
 	return err
+}
+
+// OneProcessGCPercent is the GOGC that `triage dev` and `triage bench` run
+// with unless GOGC is set: the development Elasticsearch keeps the demo
+// world's documents in the same heap, and at the default of 100 every
+// collection re-marks them; 400 measured 8–15% more tickets/s and a lower
+// intake p99 at 500 tickets/s on 2 cores, for a larger heap.
+const OneProcessGCPercent = 400
+
+// TuneGC applies OneProcessGCPercent unless the operator set GOGC.
+func TuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(OneProcessGCPercent)
+	}
 }
