@@ -7,8 +7,12 @@ TRIAGE  := $(GO) run ./services/triage
 .PHONY: run test lint bench eval build tidy
 
 ## run: the whole pipeline in one process on embedded defaults (Ctrl-C stops it)
+# Built first, then exec'd: `go run` exits 1 when Ctrl-C reaches it, even
+# after the pipeline has stopped cleanly.
 run:
-	$(TRIAGE) dev
+	@mkdir -p bin
+	$(GO) build -o bin/triage ./services/triage
+	exec bin/triage dev
 
 ## test: every module's tests with the race detector
 test:
