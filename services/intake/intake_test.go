@@ -16,6 +16,7 @@ import (
 
 	"github.com/triage-pipeline/triage/libs/config"
 	"github.com/triage-pipeline/triage/libs/natsembed/natstest"
+	"github.com/triage-pipeline/triage/libs/service/servicetest"
 )
 
 func startIntake(t *testing.T) *Service {
@@ -25,20 +26,11 @@ func startIntake(t *testing.T) *Service {
 	if err := config.Load("intake", &cfg, []string{"--nats-url", srv.ClientURL(), "--http-addr", "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s, err := New(ctx, cfg, zaptest.NewLogger(t))
+	s, err := New(t.Context(), cfg, zaptest.NewLogger(t))
 	if err != nil {
-		cancel()
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	servicetest.Run(t, s)
 	return s
 }
 

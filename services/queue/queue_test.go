@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/triage-pipeline/triage/libs/config"
 	"github.com/triage-pipeline/triage/libs/events"
 	"github.com/triage-pipeline/triage/libs/natsembed/natstest"
+	"github.com/triage-pipeline/triage/libs/service/servicetest"
 )
 
 func TestListOrdersByPriorityThenAge(t *testing.T) {
@@ -53,15 +53,12 @@ func TestRedeliveredAndStaleEventsChangeNothing(t *testing.T) {
 	if err := config.Load("queue", &cfg, []string{"--nats-url", srv.ClientURL(), "--http-addr", "127.0.0.1:0", "--retry-backoff", "20ms"}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx := t.Context()
 	s, err := New(ctx, cfg, zaptest.NewLogger(t))
 	if err != nil {
-		cancel()
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	servicetest.Run(t, s)
 
 	publish := func(attempt int, sev, msgID string) {
 		t.Helper()

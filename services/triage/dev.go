@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/triage-pipeline/triage/libs/events"
 	"github.com/triage-pipeline/triage/libs/service"
+	"github.com/triage-pipeline/triage/services/intake"
 	"github.com/triage-pipeline/triage/services/triage/pipeline"
 )
 
@@ -52,36 +50,21 @@ func (c *devCmd) Run() error {
 // against the demo world's clock, not today's). Keys make a restart resubmit
 // nothing.
 func submitDemoTickets(ctx context.Context, p *pipeline.Pipeline) (int, error) {
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := intake.NewClient(p.Intake.URL(), intake.ClientOptions{Retries: 3})
 	n := 0
 	for _, t := range p.World.Tickets {
-		body := map[string]any{
-			"subject": t.Subject, "description": t.Description, "tenant_id": t.TenantID,
-			"reporter": t.Reporter, "channel": t.Channel, "language": t.Language,
-			"identifiers": t.Identifiers,
+		req := intake.SubmitRequest{
+			Subject: t.Subject, Description: t.Description, TenantID: t.TenantID,
+			Reporter: t.Reporter, Channel: t.Channel, Language: t.Language,
+			Identifiers: events.Identifiers(t.Identifiers),
 		}
 		if !t.Window.Anchor.IsZero() {
-			body["occurred_at"] = t.Window.Anchor.UTC().Format(time.RFC3339)
+			req.OccurredAt = t.Window.Anchor.UTC().Format(time.RFC3339)
 		}
-		b, err := json.Marshal(body)
-		if err != nil {
-			return n, fmt.Errorf("encode demo ticket %s: %w", t.ID, err)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Intake.URL()+"/api/v1/tickets", bytes.NewReader(b))
-		if err != nil {
-			return n, err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", "demo-"+t.ID)
-		resp, err := client.Do(req)
-		if err != nil {
+		if _, err := client.Submit(ctx, req, "demo-"+t.ID); err != nil {
 			return n, fmt.Errorf("submit demo ticket %s: %w", t.ID, err)
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusAccepted {
-			n++
-		}
+		n++
 	}
 	return n, nil
 }

@@ -12,6 +12,7 @@ import (
 
 type cli struct {
 	Run         runCmd         `cmd:"" help:"Run one service against a NATS server."`
+	Submit      submitCmd      `cmd:"" help:"Submit one ticket to intake; safe to run again after a timeout."`
 	Dev         devCmd         `cmd:"" help:"Run the whole pipeline in one process with an embedded NATS server."`
 	Deadletters deadlettersCmd `cmd:"" name:"deadletters" help:"List and replay dead letters."`
 	Bench       benchCmd       `cmd:"" help:"Measure the pipeline against the bare JetStream ceiling and print figures."`

@@ -15,6 +15,8 @@ func TestCommandLinesParse(t *testing.T) {
 		{"run", "router", "--rules", "../router/rules.yaml"},
 		{"run", "queue", "--max-wait", "10s"},
 		{"run", "bugfiler"},
+		{"submit", "-t", "rst-0042", "-s", "カード決済ができない", "-d", "19:05頃から…", "--order-id", "ord_2611211905", "--occurred-at", "2026-11-21T19:05:00+09:00"},
+		{"submit", "--json", "-", "-o", "json"},
 		{"deadletters", "list", "--json"},
 		{"deadletters", "replay", "7", "9"},
 		{"deadletters", "replay", "--all"},

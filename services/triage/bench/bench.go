@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/triage-pipeline/triage/libs/config"
+	"github.com/triage-pipeline/triage/libs/events"
+	"github.com/triage-pipeline/triage/services/intake"
 	"github.com/triage-pipeline/triage/services/triage/pipeline"
 )
 
@@ -58,7 +59,11 @@ func percentiles(d []time.Duration) Percentiles {
 // Run prints the benchmark's figures to out.
 func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	fmt.Fprintf(out, "machine: %s\n", machine())
-	size := len(sampleBody(0))
+	sample, err := json.Marshal(sampleTicket(0))
+	if err != nil {
+		return err
+	}
+	size := len(sample)
 	ceiling, err := Ceiling(ctx, cfg.CeilingMsgs, eventSize)
 	if err != nil {
 		return fmt.Errorf("ceiling: %w", err)
@@ -133,7 +138,7 @@ func runPipeline(ctx context.Context, run func(context.Context, *pipeline.Pipeli
 
 type probe struct {
 	client   *http.Client
-	intake   string
+	intake   *intake.Client
 	queue    string
 	p        *pipeline.Pipeline
 	esBefore int64
@@ -153,8 +158,8 @@ func (pr *probe) msearches() int64 {
 }
 
 func newProbe(p *pipeline.Pipeline) *probe {
-	tr := &http.Transport{MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}
-	pr := &probe{client: &http.Client{Transport: tr, Timeout: time.Minute}, intake: p.Intake.URL(), queue: p.Queue.URL(), p: p}
+	pr := newLoadClient(p.Intake.URL())
+	pr.queue, pr.p = p.Queue.URL(), p
 	pr.esBefore = pr.msearches()
 	return pr
 }
@@ -162,28 +167,18 @@ func newProbe(p *pipeline.Pipeline) *probe {
 // one offers a ticket and waits until the queue API shows it.
 func (pr *probe) one(ctx context.Context, i int) { pr.oneSignalled(ctx, i, make(chan struct{})) }
 
+// newLoadClient returns a probe whose HTTP client keeps a connection per
+// concurrent request and whose intake client never retries: a retry would
+// hide the latency being measured.
+func newLoadClient(intakeURL string) *probe {
+	tr := &http.Transport{MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}
+	hc := &http.Client{Transport: tr, Timeout: time.Minute}
+	return &probe{client: hc, intake: intake.NewClient(intakeURL, intake.ClientOptions{HTTP: hc, Retries: -1})}
+}
+
 func (pr *probe) submit(ctx context.Context, i int) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, pr.intake+"/api/v1/tickets", bytes.NewReader(sampleBody(i)))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i))
-	resp, err := pr.client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		return "", fmt.Errorf("status %d", resp.StatusCode)
-	}
-	var body struct {
-		TicketID string `json:"ticket_id"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return "", err
-	}
-	return body.TicketID, nil
+	resp, err := pr.intake.Submit(ctx, sampleTicket(i), fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i))
+	return resp.TicketID, err
 }
 
 // queuedTimes is the part of the queue API's ticket the benchmark reads;
@@ -313,12 +308,11 @@ var subjects = [...]struct{ subject, description string }{
 	{"How do I add a new menu item?", "We want to add a seasonal dish to the dinner menu. How do I add it?"},
 }
 
-func sampleBody(i int) []byte {
+func sampleTicket(i int) intake.SubmitRequest {
 	s := subjects[i%len(subjects)]
-	b, _ := json.Marshal(map[string]any{
-		"subject": s.subject, "description": s.description, "tenant_id": fmt.Sprintf("rst-%04d", i%50),
-		"reporter": "support@example.com", "channel": "phone",
-		"identifiers": map[string][]string{"order_ids": {fmt.Sprintf("ord_%010d", 2611220000+i)}},
-	})
-	return b
+	return intake.SubmitRequest{
+		Subject: s.subject, Description: s.description, TenantID: fmt.Sprintf("rst-%04d", i%50),
+		Reporter: "support@example.com", Channel: "phone",
+		Identifiers: events.Identifiers{OrderIDs: []string{fmt.Sprintf("ord_%010d", 2611220000+i)}},
+	}
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"time"
 
@@ -46,9 +45,8 @@ func intakeAlone(ctx context.Context, perSecond int, d time.Duration) (Result, e
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(sctx) }()
 
-	tr := &http.Transport{MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}
-	defer tr.CloseIdleConnections()
-	pr := &probe{client: &http.Client{Transport: tr, Timeout: time.Minute}, intake: svc.URL()}
+	pr := newLoadClient(svc.URL())
+	defer pr.client.CloseIdleConnections()
 	n := int(float64(perSecond) * d.Seconds())
 	start := time.Now()
 	err = offer(ctx, perSecond, n, func(i int) {
