@@ -31,10 +31,11 @@ func (c *devCmd) Run() error {
 			fmt.Fprintf(os.Stdout, "  %-9s %s\n", u[0], u[1])
 		}
 		fmt.Fprintf(os.Stdout, "submit:   curl -X POST %s/api/v1/tickets -H 'Content-Type: application/json' -d '{\"subject\":\"...\",\"description\":\"...\",\"tenant_id\":\"rst-0042\"}'\n", p.Intake.URL())
+		fmt.Fprintf(os.Stdout, "   or:    bin/triage submit --intake-url %s -t rst-0042 -s '...' -d '...'\n", p.Intake.URL())
 		fmt.Fprintf(os.Stdout, "queue:    %s/api/v1/queue?queue=escalation\nPress Ctrl-C to stop.\n\n", p.Queue.URL())
 		if c.DemoTickets && p.World != nil {
 			go func() {
-				n, err := submitDemoTickets(ctx, p)
+				n, err := submitDemoTickets(ctx, p, log)
 				if err != nil {
 					log.Warn("demo tickets", zap.Error(err))
 				}
@@ -49,7 +50,7 @@ func (c *devCmd) Run() error {
 // would, with the moment each describes as occurred_at (they were written
 // against the demo world's clock, not today's). Keys make a restart resubmit
 // nothing.
-func submitDemoTickets(ctx context.Context, p *pipeline.Pipeline) (int, error) {
+func submitDemoTickets(ctx context.Context, p *pipeline.Pipeline, log *zap.Logger) (int, error) {
 	client := intake.NewClient(p.Intake.URL(), intake.ClientOptions{Retries: 3})
 	n := 0
 	for _, t := range p.World.Tickets {
@@ -62,6 +63,12 @@ func submitDemoTickets(ctx context.Context, p *pipeline.Pipeline) (int, error) {
 			req.OccurredAt = t.Window.Anchor.UTC().Format(time.RFC3339)
 		}
 		if _, err := client.Submit(ctx, req, "demo-"+t.ID); err != nil {
+			if intake.IsRefusal(err) {
+				// One ticket intake refuses (say, its moment is still ahead
+				// of the clock) must not keep the others out.
+				log.Warn("demo ticket refused", zap.String("demo_ticket", t.ID), zap.Error(err))
+				continue
+			}
 			return n, fmt.Errorf("submit demo ticket %s: %w", t.ID, err)
 		}
 		n++

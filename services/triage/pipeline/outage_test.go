@@ -47,10 +47,19 @@ func TestElasticsearchOutage(t *testing.T) {
 	// Tickets naming an order the demo world has, so logs exist for them.
 	var ids []string
 	client := &http.Client{Timeout: 5 * time.Second}
+	// One ticket per order: the order id is the Idempotency-Key, and two logs
+	// of one order have different times, so a second ticket would reuse the
+	// key with another body (422).
+	// The world runs to the end of this hour: logs still ahead of the clock
+	// would make occurred_at lie in the future, which intake refuses.
+	usedOrders := map[string]bool{}
+	now := time.Now()
 	for i, lg := range p.World.Logs {
-		if lg.Labels.OrderID == "" || lg.Labels.TenantID == "" || len(ids) == 10 || i%97 != 0 {
+		if lg.Labels.OrderID == "" || lg.Labels.TenantID == "" || len(ids) == 10 || i%97 != 0 ||
+			usedOrders[lg.Labels.OrderID] || lg.Timestamp.Time.After(now) {
 			continue
 		}
+		usedOrders[lg.Labels.OrderID] = true
 		s := submission{key: "outage-" + lg.Labels.OrderID, body: map[string]any{
 			"subject": "Order problem", "description": "Something went wrong with order " + lg.Labels.OrderID,
 			"tenant_id": lg.Labels.TenantID, "occurred_at": lg.Timestamp.Time.Format(time.RFC3339),
@@ -60,6 +69,9 @@ func TestElasticsearchOutage(t *testing.T) {
 			t.Fatalf("submit: %d %v", r.status, err)
 		}
 		ids = append(ids, r.id)
+	}
+	if len(ids) != 10 {
+		t.Fatalf("the demo world gave %d orders to ask about, want 10", len(ids))
 	}
 	waitAll := func(what string, ok func(queue.Ticket) bool) {
 		t.Helper()
