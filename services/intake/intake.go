@@ -114,6 +114,10 @@ const HeaderRequestHash = "Triage-Request-Hash"
 
 const maxIdempotencyKey = 255
 
+// CodeKeyReused is the error code of an Idempotency-Key sent again with a
+// different ticket (422).
+const CodeKeyReused = "idempotency_key_reused"
+
 // keyNamespace derives ticket ids from Idempotency-Keys (UUID v5).
 var keyNamespace = uuid.MustParse("6f1c2b1e-8a53-4c8e-9a0e-5d3c1f7b2a90")
 
@@ -203,7 +207,7 @@ func (s *Service) acceptOnce(ctx context.Context, key string, req SubmitRequest,
 		return SubmitResponse{}, fmt.Errorf("read earlier submission of ticket %s: %w", id, err)
 	}
 	if prev.Header.Get(HeaderRequestHash) != reqHash {
-		return SubmitResponse{}, httpapi.Errorf(http.StatusUnprocessableEntity, "idempotency_key_reused",
+		return SubmitResponse{}, httpapi.Errorf(http.StatusUnprocessableEntity, CodeKeyReused,
 			"this Idempotency-Key was used for a different ticket (%s); use a new key for a new ticket", id)
 	}
 	s.Log.Info("idempotent retry answered", logging.TicketID(id))

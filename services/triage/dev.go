@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/triage-pipeline/triage/libs/events"
+	"github.com/triage-pipeline/triage/libs/httpapi"
 	"github.com/triage-pipeline/triage/libs/service"
 	"github.com/triage-pipeline/triage/services/intake"
 	"github.com/triage-pipeline/triage/services/triage/pipeline"
@@ -63,6 +65,12 @@ func submitDemoTickets(ctx context.Context, p *pipeline.Pipeline, log *zap.Logge
 			req.OccurredAt = t.Window.Anchor.UTC().Format(time.RFC3339)
 		}
 		if _, err := client.Submit(ctx, req, "demo-"+t.ID); err != nil {
+			var apiErr *httpapi.Error
+			if errors.As(err, &apiErr) && apiErr.Code == intake.CodeKeyReused {
+				// Submitted by an earlier run on this data directory, when
+				// the world ended at another hour: already in the queues.
+				continue
+			}
 			if intake.IsRefusal(err) {
 				// One ticket intake refuses (say, its moment is still ahead
 				// of the clock) must not keep the others out.
