@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,14 +9,14 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/triage-pipeline/triage/libs/natsembed/natstest"
+	"github.com/triage-pipeline/triage/services/triage/bench"
+	"github.com/triage-pipeline/triage/services/triage/procs"
 )
 
 // childEnv makes the test binary run main() instead of the tests, so the
@@ -32,90 +31,35 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// proc is one service running as its own process.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	url  chan string // the service's base URL, from its "started" log line
-	done chan error  // Wait's result
-	mu   sync.Mutex
-	logs bytes.Buffer // stderr: zap JSON lines
-}
-
-func startProc(t *testing.T, natsURL, name string) *proc {
+// startProc runs one service as a child process of the test binary.
+func startProc(t *testing.T, natsURL, name string) *procs.Proc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "run", name, "--nats-url", natsURL, "--http-addr", "127.0.0.1:0",
-		"--retry-backoff", "200ms", "--shutdown-grace", "10s")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	stderr, err := cmd.StderrPipe()
+	p, err := procs.Start(os.Args[0], name,
+		[]string{"--nats-url", natsURL, "--http-addr", "127.0.0.1:0", "--retry-backoff", "200ms", "--shutdown-grace", "10s"},
+		[]string{childEnv + "=1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, url: make(chan string, 1), done: make(chan error, 1)}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			p.mu.Lock()
-			p.logs.Write(line)
-			p.logs.WriteByte('\n')
-			p.mu.Unlock()
-			var entry struct{ Msg, URL string }
-			if json.Unmarshal(line, &entry) == nil && entry.Msg == "started" && entry.URL != "" {
-				select {
-				case p.url <- entry.URL:
-				default:
-				}
-			}
-		}
-		p.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-	})
+	t.Cleanup(p.Kill)
 	return p
 }
 
-func (p *proc) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.logs.String()
+func baseURL(t *testing.T, p *procs.Proc) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	u, err := p.URL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
-// baseURL waits for the service to say it has started.
-func (p *proc) baseURL(t *testing.T) string {
+func stop(t *testing.T, p *procs.Proc, sig syscall.Signal) error {
 	t.Helper()
-	select {
-	case u := <-p.url:
-		p.url <- u
-		return u
-	case err := <-p.done:
-		t.Fatalf("%s exited before starting: %v\n%s", p.name, err, p.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s did not start\n%s", p.name, p.log())
-	}
-	return ""
-}
-
-// stop sends sig and waits for the process to exit.
-func (p *proc) stop(t *testing.T, sig syscall.Signal) error {
-	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatalf("signal %s: %v", p.name, err)
-	}
-	select {
-	case err := <-p.done:
-		return err
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s did not exit after %v\n%s", p.name, sig, p.log())
-		return nil
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return p.Stop(ctx, sig)
 }
 
 // TestServicesAsSeparateProcesses runs each service as its own process
@@ -127,13 +71,13 @@ func TestServicesAsSeparateProcesses(t *testing.T) {
 		t.Skip("starts five processes")
 	}
 	ns := natstest.RunJetStream(t)
-	procs := map[string]*proc{}
+	running := map[string]*procs.Proc{}
 	for _, name := range []string{"intake", "enricher", "router", "queue", "bugfiler"} {
-		procs[name] = startProc(t, ns.ClientURL(), name)
+		running[name] = startProc(t, ns.ClientURL(), name)
 	}
 	urls := map[string]string{}
-	for name, p := range procs {
-		urls[name] = p.baseURL(t)
+	for name, p := range running {
+		urls[name] = baseURL(t, p)
 		waitReady(t, urls[name])
 	}
 	client := &http.Client{Timeout: 40 * time.Second}
@@ -146,7 +90,7 @@ func TestServicesAsSeparateProcesses(t *testing.T) {
 
 	// A router crash: tickets accepted meanwhile wait in the stream and reach
 	// the queue once a new router runs, each exactly once.
-	if err := procs["router"].stop(t, syscall.SIGKILL); err == nil {
+	if err := stop(t, running["router"], syscall.SIGKILL); err == nil {
 		t.Fatalf("router survived SIGKILL")
 	}
 	ids := []string{first}
@@ -166,8 +110,8 @@ func TestServicesAsSeparateProcesses(t *testing.T) {
 		ids = append(ids, id)
 		want[id] = queue
 	}
-	procs["router"] = startProc(t, ns.ClientURL(), "router")
-	waitReady(t, procs["router"].baseURL(t))
+	running["router"] = startProc(t, ns.ClientURL(), "router")
+	waitReady(t, baseURL(t, running["router"]))
 	for _, id := range ids {
 		if got := awaitQueued(t, client, urls["queue"], id); got != want[id] {
 			t.Errorf("ticket %s went to %q, want %q", id, got, want[id])
@@ -183,13 +127,13 @@ func TestServicesAsSeparateProcesses(t *testing.T) {
 		t.Errorf("queues hold %d tickets, want %d", total, len(ids))
 	}
 
-	for name, p := range procs {
-		if err := p.stop(t, syscall.SIGTERM); err != nil {
-			t.Errorf("%s exited with %v after SIGTERM\n%s", name, err, p.log())
+	for name, p := range running {
+		if err := stop(t, p, syscall.SIGTERM); err != nil {
+			t.Errorf("%s exited with %v after SIGTERM\n%s", name, err, p.Logs())
 			continue
 		}
-		if !strings.Contains(p.log(), `"msg":"stopped"`) {
-			t.Errorf("%s did not log its orderly stop\n%s", name, p.log())
+		if !strings.Contains(p.Logs(), `"msg":"stopped"`) {
+			t.Errorf("%s did not log its orderly stop\n%s", name, p.Logs())
 		}
 	}
 }
@@ -278,4 +222,27 @@ func getStatus(ctx context.Context, client *http.Client, url string, v any) (int
 		return resp.StatusCode, nil
 	}
 	return resp.StatusCode, json.NewDecoder(resp.Body).Decode(v)
+}
+
+// The benchmark's --processes mode runs the same load against one process
+// per service; a small load must pass through all of them.
+func TestBenchmarkWithServiceProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the pipeline's processes twice")
+	}
+	var out bytes.Buffer
+	cfg := bench.Config{Rate: 20, Duration: time.Second, FullSpeed: 20, Clients: 4, CeilingMsgs: 50,
+		Processes: true, ChildEnv: []string{childEnv + "=1"}}
+	if err := bench.Run(t.Context(), cfg, &out); err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{"services: one process each", "fixed rate 20/s for 1s: 20 tickets", "full speed, 4 clients: 20 tickets"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if n := strings.Count(text, "failed 0"); n != 3 {
+		t.Errorf("%d runs without failures, want 3:\n%s", n, text)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/triage-pipeline/triage/libs/config"
+	"github.com/triage-pipeline/triage/libs/esdev"
 	"github.com/triage-pipeline/triage/libs/events"
 	"github.com/triage-pipeline/triage/services/intake"
 	"github.com/triage-pipeline/triage/services/triage/pipeline"
@@ -27,6 +28,10 @@ type Config struct {
 	FullSpeed   int           `name:"full-speed-tickets" default:"3000" help:"Tickets in the full-speed run."`
 	Clients     int           `default:"64" help:"Concurrent HTTP clients in the full-speed run."`
 	CeilingMsgs int           `name:"ceiling-messages" default:"20000" help:"Messages in the bare JetStream ceiling run."`
+	Processes   bool          `name:"processes" help:"Run each service as its own process (this binary's run command), as a deployment does."`
+	// ChildEnv is added to the service processes' environment; a test sets
+	// it to make its own binary act as the triage command.
+	ChildEnv []string `kong:"-"`
 }
 
 // Result is one run's figures.
@@ -71,7 +76,14 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	fmt.Fprintf(out, "bare JetStream ceiling: %.0f msg/s (%d msgs of %d bytes, async publish + %d consume-and-republish hops, sync writes)\n",
 		ceiling, cfg.CeilingMsgs, eventSize, hops)
 
-	fixed, err := runPipeline(ctx, func(ctx context.Context, p *pipeline.Pipeline) (Result, error) {
+	start := runInProcess
+	if cfg.Processes {
+		start = func(ctx context.Context, run func(context.Context, target) (Result, error)) (Result, error) {
+			return runProcesses(ctx, cfg.ChildEnv, run)
+		}
+		fmt.Fprintf(out, "services: one process each (NATS, the development Elasticsearch and the load in this one)\n")
+	}
+	fixed, err := start(ctx, func(ctx context.Context, p target) (Result, error) {
 		return fixedRate(ctx, p, cfg.Rate, cfg.Duration)
 	})
 	if err != nil {
@@ -84,7 +96,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "%s (nothing downstream): %.0f tickets/s, failed %d\n", alone.Name, alone.Throughput, alone.Failed)
 	fmt.Fprintf(out, "  intake 202:          p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", ms(alone.Accept.P50), ms(alone.Accept.P99), ms(alone.Accept.Max))
-	full, err := runPipeline(ctx, func(ctx context.Context, p *pipeline.Pipeline) (Result, error) {
+	full, err := start(ctx, func(ctx context.Context, p target) (Result, error) {
 		return fullSpeed(ctx, p, cfg.FullSpeed, cfg.Clients)
 	})
 	if err != nil {
@@ -109,7 +121,15 @@ func report(out io.Writer, r Result, ceiling float64) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func runPipeline(ctx context.Context, run func(context.Context, *pipeline.Pipeline) (Result, error)) (Result, error) {
+// target is a running pipeline the load is offered to.
+type target struct {
+	intakeURL, queueURL string
+	es                  *esdev.Server // counts the _msearch requests
+}
+
+// runInProcess runs the whole pipeline in this process, as `triage dev`
+// does.
+func runInProcess(ctx context.Context, run func(context.Context, target) (Result, error)) (Result, error) {
 	dir, err := os.MkdirTemp("", "triage-bench-")
 	if err != nil {
 		return Result{}, fmt.Errorf("temp dir: %w", err)
@@ -128,7 +148,7 @@ func runPipeline(ctx context.Context, run func(context.Context, *pipeline.Pipeli
 	}
 	done := make(chan error, 1)
 	go func() { done <- p.Run(pctx) }()
-	res, err := run(ctx, p)
+	res, err := run(ctx, target{intakeURL: p.Intake.URL(), queueURL: p.Queue.URL(), es: p.ES})
 	cancel()
 	if rerr := <-done; err == nil && rerr != nil {
 		err = rerr
@@ -140,7 +160,7 @@ type probe struct {
 	client   *http.Client
 	intake   *intake.Client
 	queue    string
-	p        *pipeline.Pipeline
+	es       *esdev.Server
 	esBefore int64
 	mu       sync.Mutex
 	accept   []time.Duration
@@ -151,15 +171,15 @@ type probe struct {
 }
 
 func (pr *probe) msearches() int64 {
-	if pr.p.ES == nil {
+	if pr.es == nil {
 		return 0
 	}
-	return pr.p.ES.Stats().ByEndpoint["msearch"]
+	return pr.es.Stats().ByEndpoint["msearch"]
 }
 
-func newProbe(p *pipeline.Pipeline) *probe {
-	pr := newLoadClient(p.Intake.URL())
-	pr.queue, pr.p = p.Queue.URL(), p
+func newProbe(p target) *probe {
+	pr := newLoadClient(p.intakeURL)
+	pr.queue, pr.es = p.queueURL, p.es
 	pr.esBefore = pr.msearches()
 	return pr
 }
@@ -221,7 +241,7 @@ func (pr *probe) result(name string, n int, start time.Time) Result {
 	}
 }
 
-func fixedRate(ctx context.Context, p *pipeline.Pipeline, perSecond int, d time.Duration) (Result, error) {
+func fixedRate(ctx context.Context, p target, perSecond int, d time.Duration) (Result, error) {
 	pr := newProbe(p)
 	n := int(float64(perSecond) * d.Seconds())
 	start := time.Now()
@@ -247,7 +267,7 @@ func offer(ctx context.Context, perSecond, n int, send func(i int)) error {
 	return nil
 }
 
-func fullSpeed(ctx context.Context, p *pipeline.Pipeline, n, clients int) (Result, error) {
+func fullSpeed(ctx context.Context, p target, n, clients int) (Result, error) {
 	pr := newProbe(p)
 	next := make(chan int)
 	var wg sync.WaitGroup

@@ -163,35 +163,57 @@ func Start(ctx context.Context, cfg Config, log *zap.Logger) (p *Pipeline, err e
 	return p, nil
 }
 
-// startDemoES runs the development Elasticsearch server with a demo world
-// ending now, so tickets written today find today's logs, and points the
-// enricher at it.
+// startDemoES runs the development Elasticsearch with the demo world and
+// points the enricher at it.
 func (p *Pipeline) startDemoES(ctx context.Context, cfg Config, ec *enricher.Config) error {
-	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
-	p.World = demoworld.Generate(demoworld.Config{Seed: cfg.DemoSeed, End: end})
-	p.ES = esdev.New(esdev.Options{})
-	if err := demoeval.Load(p.ES, p.World); err != nil {
+	d, err := StartDemoES(ctx, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.ESPort)), cfg.DataDir, cfg.DemoSeed)
+	if err != nil {
 		return err
 	}
-	url, stop, err := p.ES.Start(context.WithoutCancel(ctx), net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.ESPort)))
-	if err != nil {
-		return fmt.Errorf("development elasticsearch on port %d (set --es-port): %w", cfg.ESPort, err)
+	p.ES, p.ESURL, p.World, p.stopES = d.Server, d.URL, d.World, d.Stop
+	ec.ES.Addresses, ec.TenantZones = []string{d.URL}, d.ZonesFile
+	return nil
+}
+
+// DemoES is the development Elasticsearch server loaded with a demo world.
+type DemoES struct {
+	Server *esdev.Server
+	URL    string
+	World  *demoworld.World
+	// ZonesFile maps the world's tenants to their time zones, for the
+	// enricher's --tenant-zones.
+	ZonesFile string
+	Stop      func()
+}
+
+// StartDemoES serves a demo world ending now, so tickets written today find
+// today's logs, on addr; the tenant zones file is written into dir.
+func StartDemoES(ctx context.Context, addr, dir string, seed uint64) (*DemoES, error) {
+	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+	d := &DemoES{World: demoworld.Generate(demoworld.Config{Seed: seed, End: end}), Server: esdev.New(esdev.Options{})}
+	if err := demoeval.Load(d.Server, d.World); err != nil {
+		return nil, err
 	}
-	p.ESURL, p.stopES = url, stop
+	url, stop, err := d.Server.Start(context.WithoutCancel(ctx), addr)
+	if err != nil {
+		return nil, fmt.Errorf("development elasticsearch on %s (set --es-port): %w", addr, err)
+	}
+	d.URL, d.Stop = url, stop
 	zones := map[string]string{}
-	for _, t := range p.World.Tenants {
+	for _, t := range d.World.Tenants {
 		zones[t.ID] = t.TimeZone
 	}
 	b, err := json.Marshal(zones)
 	if err != nil {
-		return fmt.Errorf("tenant zones: %w", err)
+		stop()
+		return nil, fmt.Errorf("tenant zones: %w", err)
 	}
-	path := filepath.Join(cfg.DataDir, "tenant-zones.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return fmt.Errorf("write tenant zones: %w", err)
+	d.ZonesFile = filepath.Join(dir, "tenant-zones.json")
+	if err := os.WriteFile(d.ZonesFile, b, 0o600); err != nil {
+		stop()
+		return nil, fmt.Errorf("write tenant zones: %w", err)
 	}
-	ec.ES.Addresses, ec.TenantZones = []string{url}, path
-	return nil
+	return d, nil
 }
 
 // closeAll releases what Start opened when Start fails half way.

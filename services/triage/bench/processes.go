@@ -1,0 +1,125 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/triage-pipeline/triage/libs/natsembed"
+	"github.com/triage-pipeline/triage/services/triage/pipeline"
+	"github.com/triage-pipeline/triage/services/triage/procs"
+)
+
+// services are started in this order and stopped in the reverse.
+var services = []string{"intake", "queue", "enricher", "router", "bugfiler"}
+
+// runProcesses runs each service as its own process of this binary, against
+// an embedded NATS server and the development Elasticsearch in this process,
+// so the kernel schedules the services apart, as in a deployment. Services
+// log at warn, as the in-process run logs nothing.
+func runProcesses(ctx context.Context, childEnv []string, run func(context.Context, target) (Result, error)) (res Result, err error) {
+	dir, err := os.MkdirTemp("", "triage-bench-procs-")
+	if err != nil {
+		return Result{}, fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	srv, err := natsembed.Start(natsembed.Options{Port: -1, StoreDir: filepath.Join(dir, "jetstream")})
+	if err != nil {
+		return Result{}, err
+	}
+	defer func() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	}()
+	es, err := pipeline.StartDemoES(ctx, "127.0.0.1:0", dir, 1)
+	if err != nil {
+		return Result{}, err
+	}
+	defer es.Stop()
+	exe, err := os.Executable()
+	if err != nil {
+		return Result{}, fmt.Errorf("find this binary: %w", err)
+	}
+
+	urls := map[string]string{}
+	var started []*procs.Proc
+	defer func() { err = errors.Join(err, stopAll(started)) }()
+	for _, name := range services {
+		addr, err := freeAddr()
+		if err != nil {
+			return Result{}, err
+		}
+		args := []string{"--nats-url", srv.ClientURL(), "--http-addr", addr, "--log-level", "warn"}
+		if name == "enricher" {
+			args = append(args, "--es-addresses", es.URL, "--tenant-zones", es.ZonesFile)
+		}
+		p, err := procs.Start(exe, name, args, childEnv)
+		if err != nil {
+			return Result{}, err
+		}
+		started = append(started, p)
+		urls[name] = "http://" + addr
+		if err := waitReady(ctx, urls[name], p); err != nil {
+			return Result{}, err
+		}
+	}
+	return run(ctx, target{intakeURL: urls["intake"], queueURL: urls["queue"], es: es.Server})
+}
+
+// freeAddr picks a free loopback port; a service's own log of its address is
+// off at warn level, so the address is chosen here.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("pick a port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// waitReady polls /readyz until the service answers 200.
+func waitReady(ctx context.Context, base string, p *procs.Proc) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	defer client.CloseIdleConnections()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+		if err != nil {
+			return err
+		}
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s at %s not ready: %w\n%s", p.Name, base, ctx.Err(), p.Logs())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// stopAll stops the services last-started first with SIGTERM, as an
+// orchestrator would, and reports any that did not exit cleanly.
+func stopAll(started []*procs.Proc) error {
+	var errs []error
+	for i := len(started) - 1; i >= 0; i-- {
+		p := started[i]
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := p.Stop(ctx, syscall.SIGTERM); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.Name, err))
+		}
+		cancel()
+		p.Kill()
+	}
+	return errors.Join(errs...)
+}

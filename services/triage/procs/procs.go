@@ -1,0 +1,112 @@
+// Package procs runs triage services as separate operating-system
+// processes, the shape of a deployment: the process-level tests and the
+// benchmark's --processes mode start them through here.
+package procs
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+)
+
+// Proc is one service running as its own process.
+type Proc struct {
+	Name string
+	cmd  *exec.Cmd
+	url  chan string   // the service's base URL, from its "started" log line
+	done chan struct{} // closed when the process has exited
+	err  error         // Wait's result, set before done closes
+	mu   sync.Mutex
+	logs bytes.Buffer // stderr: zap JSON lines
+}
+
+// Start runs exe with "run <name>" and args, with env added to this
+// process's environment, and collects its stderr.
+func Start(exe, name string, args, env []string) (*Proc, error) {
+	cmd := exec.Command(exe, append([]string{"run", name}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, fmt.Errorf("%s: stderr pipe: %w", name, err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &Proc{Name: name, cmd: cmd, url: make(chan string, 1), done: make(chan struct{})}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			p.mu.Lock()
+			p.logs.Write(line)
+			p.logs.WriteByte('\n')
+			p.mu.Unlock()
+			var entry struct{ Msg, URL string }
+			if bytes.Contains(line, []byte(`"started"`)) && json.Unmarshal(line, &entry) == nil && entry.Msg == "started" && entry.URL != "" {
+				select {
+				case p.url <- entry.URL:
+				default:
+				}
+			}
+		}
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// Logs returns what the process has written to stderr so far.
+func (p *Proc) Logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+// URL waits until the service says it has started and returns its base URL.
+func (p *Proc) URL(ctx context.Context) (string, error) {
+	select {
+	case u := <-p.url:
+		p.url <- u
+		return u, nil
+	case <-p.done:
+		return "", fmt.Errorf("%s exited before starting: %v\n%s", p.Name, p.err, p.Logs())
+	case <-ctx.Done():
+		return "", fmt.Errorf("%s did not start: %w\n%s", p.Name, ctx.Err(), p.Logs())
+	}
+}
+
+// Stop sends sig and waits for the process to exit, returning how it ended.
+func (p *Proc) Stop(ctx context.Context, sig syscall.Signal) error {
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		select {
+		case <-p.done: // already gone
+			return p.err
+		default:
+		}
+		return fmt.Errorf("signal %s: %w", p.Name, err)
+	}
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		return fmt.Errorf("%s did not exit after %v: %w", p.Name, sig, ctx.Err())
+	}
+}
+
+// Kill ends the process at once if it is still running, and waits for it.
+func (p *Proc) Kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
