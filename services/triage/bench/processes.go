@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -51,29 +52,46 @@ func runProcesses(ctx context.Context, childEnv []string, run func(context.Conte
 	var started []*procs.Proc
 	defer func() { err = errors.Join(err, stopAll(started)) }()
 	for _, name := range services {
-		addr, err := freeAddr()
-		if err != nil {
-			return Result{}, err
-		}
-		args := []string{"--nats-url", srv.ClientURL(), "--http-addr", addr, "--log-level", "warn"}
+		args := []string{"--nats-url", srv.ClientURL(), "--log-level", "warn"}
 		if name == "enricher" {
 			args = append(args, "--es-addresses", es.URL, "--tenant-zones", es.ZonesFile)
 		}
-		p, err := procs.Start(exe, name, args, childEnv)
+		p, url, err := startService(ctx, exe, name, args, childEnv)
 		if err != nil {
 			return Result{}, err
 		}
 		started = append(started, p)
-		urls[name] = "http://" + addr
-		if err := waitReady(ctx, urls[name], p); err != nil {
-			return Result{}, err
-		}
+		urls[name] = url
 	}
 	return run(ctx, target{intakeURL: urls["intake"], queueURL: urls["queue"], es: es.Server})
 }
 
-// freeAddr picks a free loopback port; a service's own log of its address is
-// off at warn level, so the address is chosen here.
+// startService starts one service on a free port and waits until it is
+// ready. The port is picked here (at warn level a service does not log its
+// address), so another program can take it first: then it tries another.
+func startService(ctx context.Context, exe, name string, args, env []string) (*procs.Proc, string, error) {
+	for attempt := 1; ; attempt++ {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, "", err
+		}
+		p, err := procs.Start(exe, name, append(args, "--http-addr", addr), env)
+		if err != nil {
+			return nil, "", err
+		}
+		url := "http://" + addr
+		err = waitReady(ctx, url, p)
+		if err == nil {
+			return p, url, nil
+		}
+		p.Kill()
+		if attempt == 3 || !strings.Contains(p.Logs(), "address already in use") {
+			return nil, "", err
+		}
+	}
+}
+
+// freeAddr picks a free loopback port.
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -103,6 +121,8 @@ func waitReady(ctx context.Context, base string, p *procs.Proc) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s at %s not ready: %w\n%s", p.Name, base, ctx.Err(), p.Logs())
+		case <-p.Exited():
+			return fmt.Errorf("%s exited before it was ready:\n%s", p.Name, p.Logs())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -62,6 +62,9 @@ func Start(exe, name string, args, env []string) (*Proc, error) {
 	return p, nil
 }
 
+// Exited is closed once the process has ended.
+func (p *Proc) Exited() <-chan struct{} { return p.done }
+
 // Logs returns what the process has written to stderr so far.
 func (p *Proc) Logs() string {
 	p.mu.Lock()
