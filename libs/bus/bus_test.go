@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,5 +206,31 @@ func TestConsumerConfigValidate(t *testing.T) {
 	}
 	if err := good.Validate(); err != nil {
 		t.Fatalf("good config rejected: %v", err)
+	}
+}
+
+// A consumer deleted under a running service ends Consume with an error, so
+// the service stops instead of looking healthy while consuming nothing.
+func TestDeletedConsumerEndsConsume(t *testing.T) {
+	js := connect(t)
+	cfg := fastConsumer("queue")
+	done := make(chan error, 1)
+	go func() {
+		done <- bus.Consume(t.Context(), js, cfg, func(context.Context, jetstream.Msg) error { return nil }, zaptest.NewLogger(t), nil)
+	}()
+	waitFor(t, "the consumer", func() bool {
+		_, err := js.Consumer(t.Context(), cfg.Stream, cfg.Durable)
+		return err == nil
+	})
+	if err := js.DeleteConsumer(t.Context(), cfg.Stream, cfg.Durable); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "stopped unexpectedly") {
+			t.Fatalf("Consume returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Consume kept running without its consumer")
 	}
 }

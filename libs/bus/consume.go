@@ -72,6 +72,9 @@ type ConsumerConfig struct {
 	// HandlerTimeout bounds one handling; it is kept below AckWait so a slow
 	// handler never races its own redelivery.
 	HandlerTimeout time.Duration
+	// DrainTimeout bounds how long a stopping consumer hands its buffered
+	// messages to handlers; what is left is redelivered elsewhere.
+	DrainTimeout time.Duration
 }
 
 // DefaultConsumerConfig returns production defaults for a durable consumer.
@@ -85,6 +88,7 @@ func DefaultConsumerConfig(stream, durable string, subjects ...string) ConsumerC
 		Backoff:        []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute},
 		Concurrency:    32,
 		HandlerTimeout: 20 * time.Second,
+		DrainTimeout:   20 * time.Second,
 	}
 }
 
@@ -101,6 +105,8 @@ func (c ConsumerConfig) Validate() error {
 		return fmt.Errorf("consumer %s: handler timeout %s must be positive and below ack wait %s", c.Durable, c.HandlerTimeout, c.AckWait)
 	case len(c.Backoff) == 0:
 		return fmt.Errorf("consumer %s: backoff needs at least one delay", c.Durable)
+	case c.DrainTimeout <= 0:
+		return fmt.Errorf("consumer %s: drain timeout must be positive, got %s", c.Durable, c.DrainTimeout)
 	}
 	return nil
 }
@@ -166,17 +172,25 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 	slots := make(chan struct{}, cfg.Concurrency)
 	var inflight sync.WaitGroup
 	cc, err := cons.Consume(func(m jetstream.Msg) {
-		slots <- struct{}{}
+		// Counted before it waits for a slot, so shutdown waits for it too.
 		inflight.Add(1)
+		arrived := time.Now()
+		slots <- struct{}{}
+		if time.Since(arrived) > cfg.AckWait/4 {
+			// It waited in the buffer while its ack wait ran: restart the
+			// clock so a busy consumer does not get its own messages
+			// redelivered (and their deliveries used up) before handling.
+			_ = m.InProgress()
+		}
 		go func() {
 			defer func() { <-slots; inflight.Done() }()
 			w.process(workCtx, m)
 		}()
 	},
-		jetstream.PullMaxMessages(cfg.Concurrency*2),
+		jetstream.PullMaxMessages(cfg.Concurrency),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if !errors.Is(err, nats.ErrConnectionClosed) {
-				log.Debug("consume", zap.Error(err))
+				log.Warn("consume", zap.Error(err))
 			}
 		}),
 	)
@@ -184,11 +198,18 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 		return fmt.Errorf("start consumer %s: %w", cfg.Durable, err)
 	}
 	log.Info("consuming", zap.Strings("subjects", cfg.FilterSubjects))
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-cc.Closed():
+		// The client stops a consumer that was deleted or refused; running
+		// on without it would look healthy and consume nothing.
+		inflight.Wait()
+		return fmt.Errorf("consumer %s stopped unexpectedly", cfg.Durable)
+	}
 	cc.Drain()
 	select {
 	case <-cc.Closed():
-	case <-time.After(cfg.AckWait):
+	case <-time.After(cfg.DrainTimeout):
 		log.Warn("consumer drain timed out; unacked messages will be redelivered")
 		cc.Stop()
 	}
@@ -260,15 +281,21 @@ const (
 	HeaderDLSeq        = "Triage-DL-Stream-Seq"
 	HeaderDLDeliveries = "Triage-DL-Deliveries"
 	HeaderDLTime       = "Triage-DL-Time"
+	// HeaderDLMsgID keeps the original Nats-Msg-Id, which the dead letter's
+	// own id replaces.
+	HeaderDLMsgID = "Triage-DL-Msg-Id"
 )
 
 func (w *worker) deadLetter(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata, reason error) error {
 	dl := nats.NewMsg(DeadLetterPrefix + "." + meta.Stream + "." + meta.Consumer)
 	dl.Data = m.Data()
 	for k, v := range m.Headers() {
-		if !strings.HasPrefix(k, "Nats-") || k == jetstream.MsgIDHeader {
+		if !strings.HasPrefix(k, "Nats-") {
 			dl.Header[k] = v
 		}
+	}
+	if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
+		dl.Header.Set(HeaderDLMsgID, id)
 	}
 	dl.Header.Set(HeaderDLReason, truncate(reason.Error(), 2000))
 	dl.Header.Set(HeaderDLStream, meta.Stream)

@@ -146,7 +146,11 @@ func ReplayDeadLetter(ctx context.Context, js jetstream.JetStream, seq uint64) (
 	}
 	// A fresh message id, or the stream would drop it as a duplicate of the
 	// original; the same replay retried is still stored once.
-	m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s:replay:%d", header.Get(jetstream.MsgIDHeader), seq))
+	origID := header.Get(HeaderDLMsgID)
+	if origID == "" { // an original message, read back for a max-deliveries letter
+		origID = header.Get(jetstream.MsgIDHeader)
+	}
+	m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s:replay:%d", origID, seq))
 	ack, err := js.PublishMsg(ctx, m)
 	if err != nil {
 		return 0, fmt.Errorf("republish dead letter %d to %s: %w", seq, subject, err)

@@ -139,6 +139,7 @@ func (b *Base) ConsumerConfig(stream, durable string, subjects ...string) bus.Co
 	c.Backoff = b.cfg.Backoff
 	c.Concurrency = b.cfg.Concurrency
 	c.HandlerTimeout = b.cfg.AckWait * 2 / 3
+	c.DrainTimeout = b.cfg.ShutdownGrace
 	return c
 }
 

@@ -3,8 +3,6 @@ package intake
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,12 +58,11 @@ func NewClient(baseURL string, opts ClientOptions) *Client {
 // the same ticket again (say, after a timeout left it unclear whether the
 // first attempt landed) returns the first ticket instead of a copy.
 func ContentKey(req SubmitRequest) (string, error) {
-	b, err := json.Marshal(req)
+	h, err := requestHash(req)
 	if err != nil {
-		return "", fmt.Errorf("encode ticket: %w", err)
+		return "", err
 	}
-	sum := sha256.Sum256(b)
-	return "content-" + hex.EncodeToString(sum[:16]), nil
+	return "content-" + h[:32], nil
 }
 
 // Submit sends one ticket with key (ContentKey(req) when empty). A refusal

@@ -225,10 +225,10 @@ func (s *Service) publish(ctx context.Context, evt events.TicketSubmitted, heade
 		Data:    evt,
 		Header:  header,
 	}, opts...)
-	if err != nil && !bus.IsWrongLastSequence(err) {
+	if err != nil {
 		return nil, fmt.Errorf("store ticket %s: %w", evt.Ticket.ID, err)
 	}
-	return ack, err
+	return ack, nil
 }
 
 func response(id string, replayed bool) SubmitResponse {
@@ -244,11 +244,9 @@ func (req SubmitRequest) ticket(id string, now time.Time) events.Ticket {
 	if t.Channel == "" {
 		t.Channel = "api"
 	}
-	if req.OccurredAt != "" {
-		if at, err := time.Parse(time.RFC3339, req.OccurredAt); err == nil {
-			at = at.UTC()
-			t.OccurredAt = &at
-		}
+	if !req.occurredAt.IsZero() {
+		at := req.occurredAt
+		t.OccurredAt = &at
 	}
 	if t.Language == "" {
 		t.Language = extract.DetectLanguage(req.Subject + "\n" + req.Description)

@@ -225,3 +225,19 @@ func TestIdempotencyOutlivesDuplicateWindow(t *testing.T) {
 		t.Fatalf("ticket stored %d times, want 1", n)
 	}
 }
+
+// The time a ticket names reaches the event as sent, blanks and zone aside.
+func TestOccurredAtReachesTheTicket(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	want := time.Date(2026, 11, 21, 10, 5, 0, 0, time.UTC)
+	for _, sent := range []string{"2026-11-21T19:05:00+09:00", "  2026-11-21T19:05:00+09:00\n", "2026-11-21T10:05:00Z"} {
+		req := SubmitRequest{Subject: "s", Description: "d", TenantID: "rst-1", OccurredAt: sent}
+		if fe := req.validate(now); len(fe) != 0 {
+			t.Fatalf("%q: %+v", sent, fe)
+		}
+		got := req.ticket("id", now).OccurredAt
+		if got == nil || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("%q: occurred_at %v, want %v", sent, got, want)
+		}
+	}
+}

@@ -28,6 +28,9 @@ type SubmitRequest struct {
 	Identifiers events.Identifiers `json:"identifiers"`
 	Channel     string             `json:"channel,omitempty"`
 	Language    string             `json:"language,omitempty"`
+
+	// occurredAt is OccurredAt as validate parsed it.
+	occurredAt time.Time
 }
 
 // Limits on a submission; the body limit itself is configuration.
@@ -140,6 +143,7 @@ func (req *SubmitRequest) validate(now time.Time) []httpapi.FieldError {
 	req.Reporter = strings.TrimSpace(req.Reporter)
 	req.Channel = strings.ToLower(strings.TrimSpace(req.Channel))
 	req.Language = strings.ToLower(strings.TrimSpace(req.Language))
+	req.OccurredAt = strings.TrimSpace(req.OccurredAt)
 
 	text := func(field, v string, max int, multiline bool) {
 		switch {
@@ -167,12 +171,14 @@ func (req *SubmitRequest) validate(now time.Time) []httpapi.FieldError {
 	}
 	text("reporter", req.Reporter, maxReporter, false)
 	if req.OccurredAt != "" {
-		t, err := time.Parse(time.RFC3339, strings.TrimSpace(req.OccurredAt))
+		t, err := time.Parse(time.RFC3339, req.OccurredAt)
 		switch {
 		case err != nil:
 			add("occurred_at", "invalid_time", "must be an RFC 3339 time such as 2026-11-21T19:05:00+09:00")
 		case t.After(now.Add(maxFutureSkew)):
 			add("occurred_at", "in_future", "is in the future (%s); check the date and time zone", t.Format(time.RFC3339))
+		default:
+			req.occurredAt = t.UTC()
 		}
 	}
 	if req.Channel != "" && !slices.Contains(channels, req.Channel) {

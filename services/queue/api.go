@@ -80,7 +80,8 @@ func (s *Service) ticket(w http.ResponseWriter, r *http.Request) {
 	wctx, cancel := context.WithTimeout(r.Context(), wait)
 	found := s.view.wait(wctx, id)
 	cancel()
-	if !found {
+	// Until the view has loaded, only the bucket knows: read it.
+	if !found && s.view.isLoaded() {
 		if r.Context().Err() == nil {
 			httpapi.WriteError(w, notQueued(id))
 		}

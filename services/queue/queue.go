@@ -65,7 +65,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 	}
 	kv, err := bus.EnsureBucket(ctx, base.JS, topo.TicketsBucket())
 	if err != nil {
-		base.NC.Close()
+		base.Close()
 		return nil, err
 	}
 	s := &Service{Base: base, cfg: cfg, kv: kv, view: newView(), now: time.Now}
@@ -96,6 +96,19 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
 	}
 	seq := meta.Sequence.Stream
 	now := s.now().UTC()
+	// A lost compare-and-set (another replica, or attempts 1 and 2 of one
+	// ticket at once) is normal: read again and apply on top, at once.
+	for {
+		err := s.apply(ctx, in, seq, now)
+		if errors.Is(err, jetstream.ErrKeyExists) || bus.IsWrongLastSequence(err) {
+			continue
+		}
+		return err
+	}
+}
+
+// apply writes one routed event into the bucket with compare-and-set.
+func (s *Service) apply(ctx context.Context, in events.TicketRouted, seq uint64, now time.Time) error {
 	id := in.Ticket.ID
 	entry, err := s.kv.Get(ctx, id)
 	switch {
@@ -108,8 +121,6 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
 		if err != nil {
 			return fmt.Errorf("encode ticket %s: %w", id, err)
 		}
-		// Create fails if another replica stored it first; the retry then
-		// takes the update path.
 		if _, err := s.kv.Create(ctx, id, b); err != nil {
 			return fmt.Errorf("create ticket %s: %w", id, err)
 		}

@@ -22,12 +22,16 @@ type Config struct {
 	service.Config `embed:""`
 	HTTPAddr       string `name:"http-addr" env:"TRIAGE_ROUTER_HTTP_ADDR" default:"127.0.0.1:8083" help:"Listen address for health and metrics."`
 	RulesFile      string `name:"rules" env:"TRIAGE_ROUTER_RULES" type:"path" help:"Routing rules file (YAML); empty uses the built-in rules (services/router/rules.yaml)."`
+
+	// rules are the rules Validate loaded, so New runs what was checked.
+	rules *Rules
 }
 
-// Validate loads the rules once, so a broken rules file stops start-up with
-// a message that says what to fix.
+// Validate loads the rules, so a broken rules file stops start-up with a
+// message that says what to fix.
 func (c *Config) Validate() error {
-	_, err := LoadRules(c.RulesFile)
+	rules, err := LoadRules(c.RulesFile)
+	c.rules = rules
 	return err
 }
 
@@ -45,9 +49,12 @@ type Service struct {
 
 // New connects the router and loads its rules.
 func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
-	rules, err := LoadRules(cfg.RulesFile)
-	if err != nil {
-		return nil, err
+	rules := cfg.rules
+	if rules == nil { // a configuration that did not go through Validate
+		var err error
+		if rules, err = LoadRules(cfg.RulesFile); err != nil {
+			return nil, err
+		}
 	}
 	topo := cfg.Topology()
 	base, err := service.Start(ctx, "router", cfg.Config, cfg.HTTPAddr, log, topo.TicketsStream(), topo.DeadLettersStream())
