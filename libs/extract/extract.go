@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -234,7 +235,7 @@ func DefaultConfig() Config {
 			PastNight: HourRange{18, 30},
 			LateNight: HourRange{22, 29},
 		},
-		ErrorCodePrefixes: []string{"ORD", "PAY", "PRN", "MENU", "AUTH"},
+		ErrorCodePrefixes: slices.Sorted(maps.Keys(errorCodeServices)),
 		Now:               time.Now,
 	}
 }

@@ -59,6 +59,7 @@ var errorCodeServices = map[string]string{
 	"PRN":  "printer-bridge",
 	"MENU": "menu-sync",
 	"AUTH": "auth",
+	"CUS":  "order-api", // customer and loyalty data, served by order-api
 }
 
 // scanTenantField reads the ticket's tenant_id: the rst-NNNN inside it, or

@@ -87,6 +87,9 @@ func (c *Config) Validate() error {
 	check("es-max-retries", c.MaxRetries, 0, 10)
 	check("es-max-concurrent", c.MaxConcurrent, 1, 64)
 	check("es-batch-size", c.BatchSize, 1, 500)
+	if c.PendingRetry <= 0 {
+		errs = append(errs, fmt.Errorf("--es-pending-retry must be positive, got %s", c.PendingRetry))
+	}
 	if c.RequestTimeout <= 0 || c.Deadline <= c.RequestTimeout {
 		errs = append(errs, fmt.Errorf("--es-deadline (%s) must exceed --es-timeout (%s)", c.Deadline, c.RequestTimeout))
 	}

@@ -138,10 +138,14 @@ func (b *Base) ConsumerConfig(stream, durable string, subjects ...string) bus.Co
 	c.AckWait = b.cfg.AckWait
 	c.Backoff = b.cfg.Backoff
 	c.Concurrency = b.cfg.Concurrency
-	c.HandlerTimeout = b.cfg.AckWait * 2 / 3
+	c.HandlerTimeout = b.cfg.HandlerTimeout()
 	c.DrainTimeout = b.cfg.ShutdownGrace
 	return c
 }
+
+// HandlerTimeout bounds one message's handling: two thirds of the ack wait,
+// so a slow handler never races its own redelivery.
+func (c *Config) HandlerTimeout() time.Duration { return c.AckWait * 2 / 3 }
 
 // Consume runs a durable consumer of this service until ctx ends.
 func (b *Base) Consume(cfg bus.ConsumerConfig, h bus.Handler) func(context.Context) error {

@@ -41,8 +41,17 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	// The search must give up in time for the handler to publish the
+	// ticket as pending; otherwise the message is retried instead.
+	if c.ES.Enabled() && c.ES.Deadline+publishMargin > c.HandlerTimeout() {
+		return fmt.Errorf("--es-deadline (%s) must be at least %s below the handler timeout (%s, 2/3 of --ack-wait)",
+			c.ES.Deadline, publishMargin, c.HandlerTimeout())
+	}
 	return nil
 }
+
+// publishMargin is kept, after a log search's deadline, for publishing.
+const publishMargin = 2 * time.Second
 
 const (
 	source         = "triage/enricher"
@@ -126,13 +135,21 @@ func (s *Service) Run(ctx context.Context) error {
 	workers := []func(context.Context) error{
 		s.Consume(s.ConsumerConfig(bus.StreamSubmissions, durable, events.SubjectSubmitted+".*"), s.handleSubmitted),
 	}
-	if s.finder != nil {
-		pc := s.ConsumerConfig(bus.StreamTickets, pendingDurable, events.SubjectLogsPending+".*")
-		pc.Backoff = []time.Duration{s.cfg.ES.PendingRetry}
-		pc.MaxDeliver = max(10, int(pendingHorizon/s.cfg.ES.PendingRetry))
-		workers = append(workers, s.Consume(pc, s.handlePending), s.searcher.Run)
+	if s.finder == nil {
+		return s.Base.Run(ctx, workers...)
 	}
-	return s.Base.Run(ctx, workers...)
+	pc := s.ConsumerConfig(bus.StreamTickets, pendingDurable, events.SubjectLogsPending+".*")
+	pc.Backoff = []time.Duration{s.cfg.ES.PendingRetry}
+	pc.MaxDeliver = max(10, int(pendingHorizon/s.cfg.ES.PendingRetry))
+	workers = append(workers, s.Consume(pc, s.handlePending))
+	// The searcher outlives the consumers: at shutdown they finish their
+	// in-flight tickets, and those still need their searches answered.
+	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	searched := make(chan error, 1)
+	go func() { searched <- s.searcher.Run(sctx) }()
+	err := s.Base.Run(ctx, workers...)
+	stop()
+	return errors.Join(err, <-searched)
 }
 
 func (s *Service) handleSubmitted(ctx context.Context, msg jetstream.Msg) error {
@@ -145,7 +162,7 @@ func (s *Service) handleSubmitted(ctx context.Context, msg jetstream.Msg) error 
 	// The retry is queued before the ticket moves on: if this handler dies
 	// in between, the redelivery finds the retry already there.
 	if pending != nil {
-		if err := s.publishPending(ctx, in.Ticket, 1, pending); err != nil {
+		if err := s.publishPending(ctx, in.Ticket, pending); err != nil {
 			return err
 		}
 	}
@@ -156,6 +173,11 @@ func (s *Service) handlePending(ctx context.Context, msg jetstream.Msg) error {
 	var in events.TicketLogsPending
 	if err := bus.Decode(msg, &in); err != nil {
 		return err
+	}
+	if meta, err := msg.Metadata(); err == nil && meta.NumDelivered == 1 {
+		// Elasticsearch has just failed this ticket: searching again at
+		// once only adds load. The consumer's backoff waits first.
+		return fmt.Errorf("logs pending for ticket %s: first retry after %s", in.Ticket.ID, s.cfg.ES.PendingRetry)
 	}
 	enr, pending := s.enrich(ctx, in.Ticket)
 	if pending != nil {
@@ -188,7 +210,7 @@ func (s *Service) enrich(ctx context.Context, t events.Ticket) (events.Enrichmen
 	enr.EnrichedAt = s.now().UTC()
 	switch {
 	case err == nil:
-	case logsearch.IsUnavailable(err) || errors.Is(err, context.DeadlineExceeded):
+	case logsearch.IsUnavailable(err):
 		enr.LogsStatus = events.LogsPending
 		enr.Note = "Elasticsearch did not answer; logs will be attached automatically when it does"
 		enr.Logs, enr.Signatures = nil, nil
@@ -220,7 +242,9 @@ func (s *Service) publishEnriched(ctx context.Context, t events.Ticket, enr even
 	return nil
 }
 
-func (s *Service) publishPending(ctx context.Context, t events.Ticket, attempt int, reason error) error {
+// publishPending queues a retry of the first attempt's search.
+func (s *Service) publishPending(ctx context.Context, t events.Ticket, reason error) error {
+	const attempt = 1
 	_, err := bus.Publish(ctx, s.JS, bus.Event{
 		Subject: events.TicketSubject(events.SubjectLogsPending, t.ID),
 		Type:    events.TypeLogsPending,

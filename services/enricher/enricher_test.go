@@ -28,6 +28,8 @@ func TestConfigValidate(t *testing.T) {
 		{[]string{"--tenant-zones", write("badzone.json", `{"rst-0001":"Nowhere/Land"}`)}, "tenant rst-0001"},
 		{[]string{"--tenant-zones", filepath.Join(dir, "missing.json")}, "--tenant-zones"},
 		{[]string{"--es-addresses", "elastic:9200"}, "not an http(s) URL"},
+		{[]string{"--es-addresses", "http://es:9200", "--es-pending-retry", "0s"}, "--es-pending-retry must be positive"},
+		{[]string{"--es-addresses", "http://es:9200", "--es-deadline", "19s"}, "below the handler timeout"},
 	} {
 		var cfg Config
 		err := config.Load("enricher", &cfg, tc.args)
@@ -36,7 +38,7 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	var cfg Config
-	if err := config.Load("enricher", &cfg, []string{"--tenant-zones", good}); err != nil {
+	if err := config.Load("enricher", &cfg, []string{"--tenant-zones", good, "--es-addresses", "http://es:9200"}); err != nil {
 		t.Fatalf("good config rejected: %v", err)
 	}
 	zones, err := loadZones(good)
