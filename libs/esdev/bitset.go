@@ -95,13 +95,3 @@ func (b *bitset) forEach(fn func(uint32) bool) {
 		}
 	}
 }
-
-// slots lists the members in ascending order.
-func (b *bitset) slots() []uint32 {
-	out := make([]uint32, 0, b.count())
-	b.forEach(func(i uint32) bool {
-		out = append(out, i)
-		return true
-	})
-	return out
-}

@@ -1,6 +1,7 @@
 package esdev
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -55,7 +56,6 @@ type faultJSON struct {
 	Count     int       `json:"count,omitempty"`
 	Fraction  float64   `json:"fraction,omitempty"`
 	Delay     string    `json:"delay,omitempty"`
-	Remaining *int      `json:"remaining,omitempty"`
 }
 
 func (f Fault) validate() error {
@@ -98,13 +98,20 @@ func newFaultState(seed uint64) *faultState {
 // InjectFault adds a fault. Faults are checked in the order they were added;
 // delays of all matching faults add up, and the first matching failing
 // fault answers the request.
-func (s *Server) InjectFault(f Fault) error {
-	if err := f.validate(); err != nil {
-		return fmt.Errorf("inject fault: %w", err)
+func (s *Server) InjectFault(f Fault) error { return s.injectFaults([]Fault{f}) }
+
+// injectFaults adds all of fs or, if one is invalid, none of them.
+func (s *Server) injectFaults(fs []Fault) error {
+	for _, f := range fs {
+		if err := f.validate(); err != nil {
+			return fmt.Errorf("inject fault: %w", err)
+		}
 	}
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
-	s.faults.faults = append(s.faults.faults, &activeFault{Fault: f, remaining: f.Count})
+	for _, f := range fs {
+		s.faults.faults = append(s.faults.faults, &activeFault{Fault: f, remaining: f.Count})
+	}
 	return nil
 }
 
@@ -281,7 +288,7 @@ func (s *Server) handleDevFaults(w http.ResponseWriter, r *http.Request, body []
 		s.ClearFaults()
 	case http.MethodPost, http.MethodPut:
 		var list []faultJSON
-		trimmed := trimSpace(body)
+		trimmed := bytes.TrimSpace(body)
 		if len(trimmed) > 0 && trimmed[0] == '[' {
 			if err := json.Unmarshal(body, &list); err != nil {
 				s.writeError(w, r, errIllegalArgument("invalid fault list: "+err.Error()))
@@ -295,6 +302,7 @@ func (s *Server) handleDevFaults(w http.ResponseWriter, r *http.Request, body []
 			}
 			list = []faultJSON{one}
 		}
+		faults := make([]Fault, 0, len(list))
 		for _, fj := range list {
 			f := Fault{Kind: fj.Kind, Endpoints: fj.Endpoints, Count: fj.Count, Fraction: fj.Fraction}
 			if fj.Delay != "" {
@@ -305,10 +313,11 @@ func (s *Server) handleDevFaults(w http.ResponseWriter, r *http.Request, body []
 				}
 				f.Delay = d
 			}
-			if err := s.InjectFault(f); err != nil {
-				s.writeError(w, r, errIllegalArgument(err.Error()))
-				return
-			}
+			faults = append(faults, f)
+		}
+		if err := s.injectFaults(faults); err != nil {
+			s.writeError(w, r, errIllegalArgument(err.Error()))
+			return
 		}
 	default:
 		s.writeError(w, r, errMethodNotAllowed(r.Method, r.URL.Path, []string{"GET", "POST", "PUT", "DELETE"}))
@@ -323,11 +332,4 @@ func (s *Server) handleDevFaults(w http.ResponseWriter, r *http.Request, body []
 		active = append(active, fj)
 	}
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"faults": active})
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
-		b = b[1:]
-	}
-	return b
 }

@@ -37,10 +37,6 @@ func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 	s.writeJSON(w, r, http.StatusOK, s.infoBody())
 }
 
-func (s *Server) handlePing(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
-	s.writeJSON(w, r, http.StatusOK, s.infoBody())
-}
-
 func (s *Server) handleDevStats(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 	if r.Method == http.MethodDelete {
 		s.ResetStats()
@@ -385,13 +381,6 @@ func (s *Server) handleDeleteIndex(w http.ResponseWriter, r *http.Request, rc *r
 	}
 	s.mu.Unlock()
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
-}
-
-// DeleteAllIndices removes every index, for tests that share a server.
-func (s *Server) DeleteAllIndices() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.idx = map[string]*index{}
 }
 
 func (s *Server) handleGetIndex(w http.ResponseWriter, r *http.Request, rc *reqCtx) {

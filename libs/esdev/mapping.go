@@ -3,7 +3,6 @@ package esdev
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 )
@@ -436,16 +435,16 @@ func (dt dynamicTemplate) matches(fullPath, name, matchType string) bool {
 			return false
 		}
 	}
-	if dt.match != "" && !globMatch(dt.match, name) {
+	if dt.match != "" && !wildcardMatch(dt.match, name) {
 		return false
 	}
-	if dt.unmatch != "" && globMatch(dt.unmatch, name) {
+	if dt.unmatch != "" && wildcardMatch(dt.unmatch, name) {
 		return false
 	}
-	if dt.pathMatch != "" && !globMatch(dt.pathMatch, fullPath) {
+	if dt.pathMatch != "" && !wildcardMatch(dt.pathMatch, fullPath) {
 		return false
 	}
-	if dt.pathUnmatch != "" && globMatch(dt.pathUnmatch, fullPath) {
+	if dt.pathUnmatch != "" && wildcardMatch(dt.pathUnmatch, fullPath) {
 		return false
 	}
 	return true
@@ -478,22 +477,13 @@ func looksLikeDate(s string) bool {
 	return err == nil
 }
 
-// globMatch matches Elasticsearch simple patterns: '*' is any run of characters.
-func globMatch(pattern, s string) bool {
-	if !strings.Contains(pattern, "*") {
-		return pattern == s
-	}
-	ok, err := path.Match(strings.NewReplacer("?", `\?`, "[", `\[`, "\\", `\\`).Replace(pattern), s)
-	if err == nil && ok {
-		return true
-	}
-	// path.Match does not let '*' cross '/', so fall back to a plain matcher.
-	return wildcardMatch(pattern, s)
-}
-
-// wildcardMatch matches '*' (any run) and nothing else.
+// wildcardMatch matches Elasticsearch simple patterns: '*' is any run of
+// characters (across '/' and '.' too); without a '*' the name must be equal.
 func wildcardMatch(pattern, s string) bool {
 	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
 	if !strings.HasPrefix(s, parts[0]) {
 		return false
 	}
@@ -530,23 +520,6 @@ func (m *mapping) ensureObjects(fullPath string) error {
 		node = child
 	}
 	return nil
-}
-
-// addDynamic adds a dynamically mapped field at fullPath.
-func (m *mapping) addDynamic(fullPath string, def map[string]any) (*fieldMapping, error) {
-	if err := m.ensureObjects(fullPath); err != nil {
-		return nil, err
-	}
-	fm, err := m.buildField(fullPath, def)
-	if err != nil {
-		return nil, err
-	}
-	parent := m.root
-	if i := strings.LastIndexByte(fullPath, '.'); i >= 0 {
-		parent = m.flat[fullPath[:i]]
-	}
-	parent.properties[fullPath[strings.LastIndexByte(fullPath, '.')+1:]] = fm
-	return fm, nil
 }
 
 // render returns the mapping as Elasticsearch prints it in GET _mapping.

@@ -331,3 +331,26 @@ func TestSearchErrors(t *testing.T) {
 		t.Errorf("line/col = %v/%v, want 3/5", line, col)
 	}
 }
+
+func TestWildcardMatch(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"logs", "logs", true},
+		{"logs", "logs-2024", false}, // no '*': the whole name
+		{"msg", "msg_id", false},
+		{"logs*", "logs-2024", true},
+		{"*-2024", "logs-2024", true},
+		{"*-2024", "logs-2025", false},
+		{"l*s-*4", "logs-2024", true},
+		{"a*a", "a", false},
+		{"*", "", true},
+		{"labels.*", "labels.tenant_id", true},
+		{"x/*/y", "x/a/b/y", true}, // '*' crosses '/'
+	} {
+		if got := wildcardMatch(tc.pattern, tc.s); got != tc.want {
+			t.Errorf("wildcardMatch(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
+		}
+	}
+}

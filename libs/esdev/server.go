@@ -501,7 +501,7 @@ func (s *Server) match(method string, segs []string) (*route, *esError) {
 	switch {
 	case n == 0:
 		add("info", []string{get}, s.handleInfo)
-		add("ping", []string{head}, s.handlePing)
+		add("ping", []string{head}, s.handleInfo)
 	case first == "_dev" && n == 2 && segs[1] == "faults":
 		add("dev.faults", []string{get, post, put, del}, func(w http.ResponseWriter, r *http.Request, rc *reqCtx) { s.handleDevFaults(w, r, rc.body) })
 	case first == "_dev" && n == 2 && segs[1] == "stats":

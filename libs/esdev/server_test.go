@@ -494,3 +494,23 @@ func post(url, body string) (int, []byte, error) {
 	raw, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, raw, err
 }
+
+// Requests that cannot be applied whole change nothing.
+func TestRefusedRequestsChangeNothing(t *testing.T) {
+	s, url := startServer(t, Options{})
+	if code, resp, _ := call(t, url, "PUT", "/a1", ""); code != 200 {
+		t.Fatalf("create index: %d %v", code, resp)
+	}
+	for _, body := range []string{`{"upsert":"x"}`, `{"doc":[1]}`} {
+		if code, resp, _ := call(t, url, "POST", "/a1/_update/9", body); code != 400 || dig(resp, "error", "type") != "parsing_exception" {
+			t.Errorf("update %s: %d %v", body, code, resp)
+		}
+	}
+	if code, resp, _ := call(t, url, "GET", "/a1/_doc/9", ""); code != 404 || resp["found"] != false {
+		t.Errorf("a refused upsert stored a document: %d", code)
+	}
+	code, resp, _ := call(t, url, "POST", "/_dev/faults", `[{"kind":"rejected"},{"kind":"bogus"}]`)
+	if code != 400 || len(s.Faults()) != 0 {
+		t.Errorf("fault list with a bad entry: %d %v, %d faults active", code, resp, len(s.Faults()))
+	}
+}

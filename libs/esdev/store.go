@@ -833,7 +833,10 @@ func (ix *index) update(id string, body map[string]any) (writeResult, *esError) 
 			return writeResult{}, errXContent(fmt.Sprintf("[UpdateRequest] unknown field [%s]", k), textPos{})
 		}
 	}
-	partial, _ := body["doc"].(map[string]any)
+	partial, isObject := body["doc"].(map[string]any)
+	if body["doc"] != nil && !isObject {
+		return writeResult{}, errParsing("[doc] must be an object", textPos{})
+	}
 	slot, exists := ix.ids[id]
 	if !exists {
 		var src map[string]any
@@ -841,7 +844,9 @@ func (ix *index) update(id string, body map[string]any) (writeResult, *esError) 
 		case asBool(body["doc_as_upsert"], false) && partial != nil:
 			src = partial
 		case body["upsert"] != nil:
-			src, _ = body["upsert"].(map[string]any)
+			if src, isObject = body["upsert"].(map[string]any); !isObject {
+				return writeResult{}, errParsing("[upsert] must be an object", textPos{})
+			}
 		default:
 			return writeResult{}, errDocumentMissing(ix, id)
 		}
