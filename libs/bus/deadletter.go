@@ -86,7 +86,7 @@ func ListDeadLetters(ctx context.Context, js jetstream.JetStream) ([]DeadLetter,
 	if err != nil {
 		return nil, fmt.Errorf("dead-letter stream info: %w", err)
 	}
-	var out []DeadLetter
+	out := []DeadLetter{} // an empty list, not null, in JSON
 	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; {
 		// Next message at or after seq: skips letters already replayed.
 		m, err := stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(">"))

@@ -44,11 +44,16 @@ func startProc(t *testing.T, natsURL, name string) *procs.Proc {
 	return p
 }
 
-func baseURL(t *testing.T, p *procs.Proc) string {
+// readyURL waits until the service has started and is ready, and returns
+// its base URL.
+func readyURL(t *testing.T, p *procs.Proc) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	u, err := p.URL(ctx)
+	if err == nil {
+		err = p.WaitReady(ctx, u)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +82,7 @@ func TestServicesAsSeparateProcesses(t *testing.T) {
 	}
 	urls := map[string]string{}
 	for name, p := range running {
-		urls[name] = baseURL(t, p)
-		waitReady(t, urls[name])
+		urls[name] = readyURL(t, p)
 	}
 	client := &http.Client{Timeout: 40 * time.Second}
 	defer client.CloseIdleConnections()
@@ -111,7 +115,7 @@ func TestServicesAsSeparateProcesses(t *testing.T) {
 		want[id] = queue
 	}
 	running["router"] = startProc(t, ns.ClientURL(), "router")
-	waitReady(t, baseURL(t, running["router"]))
+	readyURL(t, running["router"])
 	for _, id := range ids {
 		if got := awaitQueued(t, client, urls["queue"], id); got != want[id] {
 			t.Errorf("ticket %s went to %q, want %q", id, got, want[id])
@@ -135,25 +139,6 @@ func TestServicesAsSeparateProcesses(t *testing.T) {
 		if !strings.Contains(p.Logs(), `"msg":"stopped"`) {
 			t.Errorf("%s did not log its orderly stop\n%s", name, p.Logs())
 		}
-	}
-}
-
-func waitReady(t *testing.T, base string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/readyz not ready: %v", base, err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 

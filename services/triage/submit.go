@@ -123,7 +123,8 @@ func (c *submitCmd) request() (intake.SubmitRequest, error) {
 	}, nil
 }
 
-// readInput reads a file, or stdin for "-", up to intake's largest body.
+// readInput reads a file, or stdin for "-", up to 1 MiB (intake refuses
+// bodies over its --max-body-bytes with a clear 413).
 func (c *submitCmd) readInput(path string) (string, error) {
 	const limit = 1 << 20
 	var r io.Reader = c.stdin

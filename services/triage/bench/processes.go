@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,7 +79,9 @@ func startService(ctx context.Context, exe, name string, args, env []string) (*p
 			return nil, "", err
 		}
 		url := "http://" + addr
-		err = waitReady(ctx, url, p)
+		rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		err = p.WaitReady(rctx, url)
+		cancel()
 		if err == nil {
 			return p, url, nil
 		}
@@ -99,33 +100,6 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// waitReady polls /readyz until the service answers 200.
-func waitReady(ctx context.Context, base string, p *procs.Proc) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	client := &http.Client{Timeout: time.Second}
-	defer client.CloseIdleConnections()
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
-		if err != nil {
-			return err
-		}
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s at %s not ready: %w\n%s", p.Name, base, ctx.Err(), p.Logs())
-		case <-p.Exited():
-			return fmt.Errorf("%s exited before it was ready:\n%s", p.Name, p.Logs())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // stopAll stops the services last-started first with SIGTERM, as an

@@ -9,10 +9,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Proc is one service running as its own process.
@@ -56,6 +59,9 @@ func Start(exe, name string, args, env []string) (*Proc, error) {
 				}
 			}
 		}
+		// A line too long for the scanner ends the loop: keep reading, or
+		// the child would block on a full pipe and never exit.
+		_, _ = io.Copy(io.Discard, stderr)
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
@@ -82,6 +88,32 @@ func (p *Proc) URL(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%s exited before starting: %v\n%s", p.Name, p.err, p.Logs())
 	case <-ctx.Done():
 		return "", fmt.Errorf("%s did not start: %w\n%s", p.Name, ctx.Err(), p.Logs())
+	}
+}
+
+// WaitReady polls baseURL's /readyz until it answers 200, the process
+// exits, or ctx ends.
+func (p *Proc) WaitReady(ctx context.Context, baseURL string) error {
+	client := &http.Client{Timeout: time.Second}
+	defer client.CloseIdleConnections()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/readyz", nil)
+		if err != nil {
+			return err
+		}
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s at %s not ready: %w\n%s", p.Name, baseURL, ctx.Err(), p.Logs())
+		case <-p.done:
+			return fmt.Errorf("%s exited before it was ready: %v\n%s", p.Name, p.err, p.Logs())
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 
