@@ -117,7 +117,6 @@ type Signature struct {
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
 	Services  []string  `json:"services,omitempty"`
-	Levels    []string  `json:"levels,omitempty"`
 	SampleIDs []string  `json:"sample_ids,omitempty"`
 }
 

@@ -73,7 +73,6 @@ type Base struct {
 	Registry *prometheus.Registry
 	Metrics  *bus.ConsumerMetrics
 	Mux      *http.ServeMux
-	Topology bus.Topology
 
 	cfg      Config
 	ln       net.Listener
@@ -106,10 +105,9 @@ func Start(ctx context.Context, name string, cfg Config, httpAddr string, log *z
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	b := &Base{
 		Name: name, Log: log, NC: nc, JS: js, Registry: reg,
-		Metrics:  bus.NewConsumerMetrics(reg),
-		Mux:      http.NewServeMux(),
-		Topology: cfg.Topology(),
-		cfg:      cfg, ln: ln,
+		Metrics: bus.NewConsumerMetrics(reg),
+		Mux:     http.NewServeMux(),
+		cfg:     cfg, ln: ln,
 	}
 	for _, s := range streams {
 		b.streams = append(b.streams, s.Name)

@@ -205,7 +205,7 @@ func TestIdempotencyOutlivesDuplicateWindow(t *testing.T) {
 	_ = json.Unmarshal(body, &first)
 	// Shrink the window to its minimum and wait it out.
 	ctx := context.Background()
-	cfg := s.Topology.SubmissionsStream()
+	cfg := s.cfg.Topology().SubmissionsStream()
 	cfg.Duplicates = 100 * time.Millisecond
 	if _, err := s.JS.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)

@@ -49,10 +49,7 @@ func Ticket(t demoworld.Ticket) events.Ticket {
 	out := events.Ticket{
 		ID: t.ID, Subject: t.Subject, Description: t.Description, TenantID: t.TenantID, Reporter: t.Reporter,
 		Channel: t.Channel, Language: t.Language, SubmittedAt: t.SubmittedAt,
-		Identifiers: events.Identifiers{
-			RequestIDs: t.Identifiers.RequestIDs, OrderIDs: t.Identifiers.OrderIDs, UserIDs: t.Identifiers.UserIDs,
-			TraceIDs: t.Identifiers.TraceIDs, DeviceIDs: t.Identifiers.DeviceIDs,
-		},
+		Identifiers: events.Identifiers(t.Identifiers),
 	}
 	if !t.OccurredAt.IsZero() {
 		at := t.OccurredAt
@@ -63,11 +60,9 @@ func Ticket(t demoworld.Ticket) events.Ticket {
 
 // Zones is the world's tenant directory as the enricher takes it.
 func Zones(w *demoworld.World) map[string]*time.Location {
-	zones := map[string]*time.Location{}
-	for _, t := range w.Tenants {
-		if loc, err := time.LoadLocation(t.TimeZone); err == nil {
-			zones[t.ID] = loc
-		}
+	zones := make(map[string]*time.Location, len(w.Tenants))
+	for i := range w.Tenants {
+		zones[w.Tenants[i].ID] = w.Tenants[i].Location()
 	}
 	return zones
 }

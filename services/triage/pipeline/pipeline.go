@@ -199,11 +199,7 @@ func StartDemoES(ctx context.Context, addr, dir string, seed uint64) (*DemoES, e
 		return nil, fmt.Errorf("development elasticsearch on %s (set --es-port): %w", addr, err)
 	}
 	d.URL, d.Stop = url, stop
-	zones := map[string]string{}
-	for _, t := range d.World.Tenants {
-		zones[t.ID] = t.TimeZone
-	}
-	b, err := json.Marshal(zones)
+	b, err := json.Marshal(d.World.TenantZones())
 	if err != nil {
 		stop()
 		return nil, fmt.Errorf("tenant zones: %w", err)
