@@ -68,3 +68,16 @@ func SignalContext(parent context.Context) (context.Context, context.CancelFunc)
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel() }
 }
+
+// Serve is the body of a service's run: build it with newService from the
+// configuration in *cfg (read when it runs, after flags are parsed), then
+// run it until ctx ends.
+func Serve[C any, S interface{ Run(context.Context) error }](cfg *C, newService func(context.Context, C, *zap.Logger) (S, error)) func(context.Context, *zap.Logger) error {
+	return func(ctx context.Context, log *zap.Logger) error {
+		s, err := newService(ctx, *cfg, log)
+		if err != nil {
+			return err
+		}
+		return s.Run(ctx)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/triage-pipeline/triage/libs/esdev"
 	"github.com/triage-pipeline/triage/libs/logsearch/demoeval"
 	"github.com/triage-pipeline/triage/libs/service"
+	"github.com/triage-pipeline/triage/services/triage/pipeline"
 )
 
 type esdevCmd struct {
@@ -23,7 +24,7 @@ func (c *esdevCmd) Run() error {
 	defer stop()
 	srv := esdev.New(esdev.Options{})
 	if c.Demo {
-		w := demoworld.Generate(demoworld.Config{Seed: c.Seed, End: time.Now().UTC().Truncate(time.Hour).Add(time.Hour)})
+		w := demoworld.Generate(demoworld.Config{Seed: c.Seed, End: pipeline.DemoWorldEnd(time.Now())})
 		if err := demoeval.Load(srv, w); err != nil {
 			return err
 		}

@@ -5,12 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
-	"github.com/triage-pipeline/triage/libs/config"
 	"github.com/triage-pipeline/triage/libs/demoworld"
-	"github.com/triage-pipeline/triage/libs/esdev"
-	"github.com/triage-pipeline/triage/libs/logsearch"
 	"github.com/triage-pipeline/triage/libs/logsearch/demoeval"
 	"github.com/triage-pipeline/triage/libs/service"
 	"github.com/triage-pipeline/triage/libs/shareddata"
@@ -48,40 +44,14 @@ func (c *evalCmd) Run() error {
 }
 
 func evalDemo(ctx context.Context, seed uint64) error {
-	w := demoworld.Generate(demoworld.Config{Seed: seed})
-	srv := esdev.New(esdev.Options{})
-	if err := demoeval.Load(srv, w); err != nil {
-		return err
-	}
-	url, stopES, err := srv.Start(ctx, "127.0.0.1:0")
+	d, stop, err := demoeval.Serve(ctx, demoworld.Config{Seed: seed})
 	if err != nil {
 		return err
 	}
-	defer stopES()
-	var cfg struct {
-		ES logsearch.Config `embed:""`
-	}
-	if err := config.Load("eval", &cfg, []string{"--es-addresses", url}); err != nil {
-		return err
-	}
-	es, err := logsearch.NewClient(cfg.ES)
-	if err != nil {
-		return err
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s := logsearch.NewSearcher(es, cfg.ES, nil)
-	go func() { _ = s.Run(sctx) }()
-	tokyo, err := time.LoadLocation("Asia/Tokyo")
-	if err != nil {
-		return err
-	}
-	f, err := logsearch.NewFinder(cfg.ES, s, demoeval.Zones(w), tokyo)
-	if err != nil {
-		return err
-	}
+	defer stop()
+	w, srv := d.World, d.Server
 	before := srv.Stats().ByEndpoint["msearch"]
-	rep, err := demoeval.Evaluate(sctx, w, f)
+	rep, err := demoeval.Evaluate(ctx, w, d.Finder)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"context"
-
-	"go.uber.org/zap"
-
 	"github.com/triage-pipeline/triage/libs/service"
 	"github.com/triage-pipeline/triage/services/bugfiler"
 	"github.com/triage-pipeline/triage/services/enricher"
@@ -26,13 +22,7 @@ type intakeCmd struct {
 }
 
 func (c *intakeCmd) Run() error {
-	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
-		s, err := intake.New(ctx, c.Config, log)
-		if err != nil {
-			return err
-		}
-		return s.Run(ctx)
-	})
+	return service.Run(c.Log, service.Serve(&c.Config, intake.New))
 }
 
 type enricherCmd struct {
@@ -40,13 +30,7 @@ type enricherCmd struct {
 }
 
 func (c *enricherCmd) Run() error {
-	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
-		s, err := enricher.New(ctx, c.Config, log)
-		if err != nil {
-			return err
-		}
-		return s.Run(ctx)
-	})
+	return service.Run(c.Log, service.Serve(&c.Config, enricher.New))
 }
 
 type routerCmd struct {
@@ -54,13 +38,7 @@ type routerCmd struct {
 }
 
 func (c *routerCmd) Run() error {
-	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
-		s, err := router.New(ctx, c.Config, log)
-		if err != nil {
-			return err
-		}
-		return s.Run(ctx)
-	})
+	return service.Run(c.Log, service.Serve(&c.Config, router.New))
 }
 
 type queueCmd struct {
@@ -68,13 +46,7 @@ type queueCmd struct {
 }
 
 func (c *queueCmd) Run() error {
-	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
-		s, err := queue.New(ctx, c.Config, log)
-		if err != nil {
-			return err
-		}
-		return s.Run(ctx)
-	})
+	return service.Run(c.Log, service.Serve(&c.Config, queue.New))
 }
 
 type bugfilerCmd struct {
@@ -82,11 +54,5 @@ type bugfilerCmd struct {
 }
 
 func (c *bugfilerCmd) Run() error {
-	return service.Run(c.Log, func(ctx context.Context, log *zap.Logger) error {
-		s, err := bugfiler.New(ctx, c.Config, log)
-		if err != nil {
-			return err
-		}
-		return s.Run(ctx)
-	})
+	return service.Run(c.Log, service.Serve(&c.Config, bugfiler.New))
 }

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/triage-pipeline/triage/libs/config"
 	"github.com/triage-pipeline/triage/libs/demoworld"
 	"github.com/triage-pipeline/triage/libs/esdev"
 	"github.com/triage-pipeline/triage/libs/events"
@@ -161,4 +162,53 @@ func (r Report) Print(out io.Writer) {
 	for _, s := range worst[:min(5, len(worst))] {
 		fmt.Fprintf(out, "  %-12s %-22s expected %2d attached %2d hits %2d  %s\n", s.ID, s.Incident, s.Expected, s.Attached, s.Hits, s.Subject)
 	}
+}
+
+// Served is a demo world in a running development Elasticsearch, with a
+// log finder searching it as the enricher would.
+type Served struct {
+	World  *demoworld.World
+	Server *esdev.Server
+	Finder *logsearch.Finder
+}
+
+// Serve generates the world for cfg, loads it into a development server on
+// a loopback port and points a finder at it, with the enricher's default
+// settings. stop ends the searcher and the server.
+func Serve(ctx context.Context, cfg demoworld.Config) (s *Served, stop func(), err error) {
+	w := demoworld.Generate(cfg)
+	srv := esdev.New(esdev.Options{})
+	if err := Load(srv, w); err != nil {
+		return nil, nil, err
+	}
+	url, stopES, err := srv.Start(ctx, "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	var lc struct {
+		ES logsearch.Config `embed:""`
+	}
+	if err := config.Load("demoeval", &lc, []string{"--es-addresses", url}); err != nil {
+		stopES()
+		return nil, nil, err
+	}
+	es, err := logsearch.NewClient(lc.ES)
+	if err != nil {
+		stopES()
+		return nil, nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	searcher := logsearch.NewSearcher(es, lc.ES, nil)
+	searched := make(chan struct{})
+	go func() { defer close(searched); _ = searcher.Run(sctx) }()
+	stop = func() { cancel(); <-searched; stopES() }
+	ref, err := time.LoadLocation(demoworld.ReferenceZone)
+	if err == nil {
+		var f *logsearch.Finder
+		if f, err = logsearch.NewFinder(lc.ES, searcher, Zones(w), ref); err == nil {
+			return &Served{World: w, Server: srv, Finder: f}, stop, nil
+		}
+	}
+	stop()
+	return nil, nil, err
 }

@@ -1,16 +1,11 @@
 package demoeval
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/triage-pipeline/triage/libs/config"
 	"github.com/triage-pipeline/triage/libs/demoworld"
-	"github.com/triage-pipeline/triage/libs/esdev"
-	"github.com/triage-pipeline/triage/libs/logsearch"
 )
 
 // TestDemoTicketsGetTheirLogs holds the enricher's search to the labels of
@@ -22,36 +17,12 @@ func TestDemoTicketsGetTheirLogs(t *testing.T) {
 }
 
 func checkDemoWorld(t *testing.T, seed uint64) {
-	w := demoworld.Generate(demoworld.Config{Seed: seed})
-	srv := esdev.New(esdev.Options{})
-	if err := Load(srv, w); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	url, stop, err := srv.Start(ctx, "127.0.0.1:0")
+	d, stop, err := Serve(t.Context(), demoworld.Config{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stop()
-	var cfg struct {
-		ES logsearch.Config `embed:""`
-	}
-	if err := config.Load("test", &cfg, []string{"--es-addresses", url}); err != nil {
-		t.Fatal(err)
-	}
-	es, err := logsearch.NewClient(cfg.ES)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := logsearch.NewSearcher(es, cfg.ES, nil)
-	go func() { _ = s.Run(ctx) }()
-	tokyo, _ := time.LoadLocation("Asia/Tokyo")
-	f, err := logsearch.NewFinder(cfg.ES, s, Zones(w), tokyo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := Evaluate(ctx, w, f)
+	rep, err := Evaluate(t.Context(), d.World, d.Finder)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/triage-pipeline/triage/libs/config"
 	"github.com/triage-pipeline/triage/libs/natsembed"
 	"github.com/triage-pipeline/triage/services/triage/pipeline"
 	"github.com/triage-pipeline/triage/services/triage/procs"
@@ -37,7 +38,11 @@ func runProcesses(ctx context.Context, childEnv []string, run func(context.Conte
 		srv.Shutdown()
 		srv.WaitForShutdown()
 	}()
-	es, err := pipeline.StartDemoES(ctx, "127.0.0.1:0", dir, 1)
+	var pc pipeline.Config // the demo seed, as the in-process run reads it
+	if err := config.Load("bench", &pc, nil); err != nil {
+		return Result{}, err
+	}
+	es, err := pipeline.StartDemoES(ctx, "127.0.0.1:0", dir, pc.DemoSeed)
 	if err != nil {
 		return Result{}, err
 	}

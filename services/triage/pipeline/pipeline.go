@@ -80,8 +80,28 @@ type Pipeline struct {
 // runner is what every service offers the pipeline.
 type runner interface {
 	Run(ctx context.Context) error
-	URL() string
 	Close()
+}
+
+// startService loads a service's configuration (its defaults and
+// environment), lets set adjust it, builds the service, and records it for
+// Run and closeAll.
+func startService[C any, S runner](ctx context.Context, p *Pipeline, log *zap.Logger, name string,
+	set func(*C) error, newService func(context.Context, C, *zap.Logger) (S, error)) (S, error) {
+	var cfg C
+	var none S
+	if err := config.Load(name, &cfg, nil); err != nil {
+		return none, err
+	}
+	if err := set(&cfg); err != nil {
+		return none, err
+	}
+	s, err := newService(ctx, cfg, log)
+	if err != nil {
+		return none, err
+	}
+	p.started = append(p.started, s)
+	return s, nil
 }
 
 // Start launches NATS and the services; Run then runs them.
@@ -110,56 +130,39 @@ func Start(ctx context.Context, cfg Config, log *zap.Logger) (p *Pipeline, err e
 		return net.JoinHostPort(cfg.Host, strconv.Itoa(port))
 	}
 
-	var ic intake.Config
-	if err := config.Load("intake", &ic, nil); err != nil {
+	if p.Intake, err = startService(ctx, p, log, "intake", func(c *intake.Config) error {
+		c.Config, c.HTTPAddr = common, addr(0)
+		return nil
+	}, intake.New); err != nil {
 		return p, err
 	}
-	ic.Config, ic.HTTPAddr = common, addr(0)
-	if p.Intake, err = intake.New(ctx, ic, log); err != nil {
+	if p.Queue, err = startService(ctx, p, log, "queue", func(c *queue.Config) error {
+		c.Config, c.HTTPAddr = common, addr(1)
+		return nil
+	}, queue.New); err != nil {
 		return p, err
 	}
-	p.started = append(p.started, p.Intake)
-	var qc queue.Config
-	if err := config.Load("queue", &qc, nil); err != nil {
-		return p, err
-	}
-	qc.Config, qc.HTTPAddr = common, addr(1)
-	if p.Queue, err = queue.New(ctx, qc, log); err != nil {
-		return p, err
-	}
-	p.started = append(p.started, p.Queue)
-	var ec enricher.Config
-	if err := config.Load("enricher", &ec, nil); err != nil {
-		return p, err
-	}
-	ec.Config, ec.HTTPAddr = common, addr(2)
-	if !ec.ES.Enabled() && cfg.DemoES {
-		if err := p.startDemoES(ctx, cfg, &ec); err != nil {
-			return p, err
+	if p.Enricher, err = startService(ctx, p, log, "enricher", func(c *enricher.Config) error {
+		c.Config, c.HTTPAddr = common, addr(2)
+		if !c.ES.Enabled() && cfg.DemoES {
+			return p.startDemoES(ctx, cfg, c)
 		}
-	}
-	if p.Enricher, err = enricher.New(ctx, ec, log); err != nil {
+		return nil
+	}, enricher.New); err != nil {
 		return p, err
 	}
-	p.started = append(p.started, p.Enricher)
-	var rc router.Config
-	if err := config.Load("router", &rc, nil); err != nil {
+	if p.Router, err = startService(ctx, p, log, "router", func(c *router.Config) error {
+		c.Config, c.HTTPAddr = common, addr(3)
+		return nil
+	}, router.New); err != nil {
 		return p, err
 	}
-	rc.Config, rc.HTTPAddr = common, addr(3)
-	if p.Router, err = router.New(ctx, rc, log); err != nil {
+	if p.Bugfiler, err = startService(ctx, p, log, "bugfiler", func(c *bugfiler.Config) error {
+		c.Config, c.HTTPAddr = common, addr(4)
+		return nil
+	}, bugfiler.New); err != nil {
 		return p, err
 	}
-	p.started = append(p.started, p.Router)
-	var bc bugfiler.Config
-	if err := config.Load("bugfiler", &bc, nil); err != nil {
-		return p, err
-	}
-	bc.Config, bc.HTTPAddr = common, addr(4)
-	if p.Bugfiler, err = bugfiler.New(ctx, bc, log); err != nil {
-		return p, err
-	}
-	p.started = append(p.started, p.Bugfiler)
 	return p, nil
 }
 
@@ -175,6 +178,11 @@ func (p *Pipeline) startDemoES(ctx context.Context, cfg Config, ec *enricher.Con
 	return nil
 }
 
+// DemoWorldEnd is where a demo world served at now ends: the end of the
+// current hour, so today's tickets find today's logs and the same hour
+// builds the same world.
+func DemoWorldEnd(now time.Time) time.Time { return now.UTC().Truncate(time.Hour).Add(time.Hour) }
+
 // DemoES is the development Elasticsearch server loaded with a demo world.
 type DemoES struct {
 	Server *esdev.Server
@@ -189,8 +197,7 @@ type DemoES struct {
 // StartDemoES serves a demo world ending now, so tickets written today find
 // today's logs, on addr; the tenant zones file is written into dir.
 func StartDemoES(ctx context.Context, addr, dir string, seed uint64) (*DemoES, error) {
-	end := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
-	d := &DemoES{World: demoworld.Generate(demoworld.Config{Seed: seed, End: end}), Server: esdev.New(esdev.Options{})}
+	d := &DemoES{World: demoworld.Generate(demoworld.Config{Seed: seed, End: DemoWorldEnd(time.Now())}), Server: esdev.New(esdev.Options{})}
 	if err := demoeval.Load(d.Server, d.World); err != nil {
 		return nil, err
 	}
