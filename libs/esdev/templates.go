@@ -106,21 +106,29 @@ func (s *Server) handlePutIndexTemplate(w http.ResponseWriter, r *http.Request, 
 			return
 		}
 	}
+	// The answer is written after the lock is released: a slow client
+	// must not hold up every index lookup.
+	if err := s.storeIndexTemplate(name, t, rc.params.Get("create") == "true"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
+}
+
+func (s *Server) storeIndexTemplate(name string, t *indexTemplate, create bool) *esError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, exists := s.tmpls[name]; exists && rc.params.Get("create") == "true" {
-		s.writeError(w, r, errIllegalArgument(fmt.Sprintf("index template [%s] already exists", name)))
-		return
+	if _, exists := s.tmpls[name]; exists && create {
+		return errIllegalArgument(fmt.Sprintf("index template [%s] already exists", name))
 	}
 	for _, c := range t.composedOf {
 		if s.comps[c] == nil {
-			s.writeError(w, r, &esError{status: http.StatusBadRequest, typ: "invalid_index_template_exception",
-				reason: fmt.Sprintf("index_template [%s] invalid, cause [index template [%s] specifies component templates [%s] that do not exist]", name, name, c)})
-			return
+			return &esError{status: http.StatusBadRequest, typ: "invalid_index_template_exception",
+				reason: fmt.Sprintf("index_template [%s] invalid, cause [index template [%s] specifies component templates [%s] that do not exist]", name, name, c)}
 		}
 	}
 	s.tmpls[name] = t
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
+	return nil
 }
 
 func (s *Server) handleGetIndexTemplate(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -251,21 +259,26 @@ func (s *Server) handleGetComponentTemplate(w http.ResponseWriter, r *http.Reque
 }
 
 func (s *Server) handleDeleteComponentTemplate(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	name := rc.segs[1]
+	if err := s.deleteComponentTemplate(rc.segs[1]); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
+}
+
+func (s *Server) deleteComponentTemplate(name string) *esError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.comps[name]; !ok {
-		s.writeError(w, r, resourceNotFound(fmt.Sprintf("component template matching [%s] not found", name)))
-		return
+		return resourceNotFound(fmt.Sprintf("component template matching [%s] not found", name))
 	}
 	for _, t := range s.tmpls {
 		for _, c := range t.composedOf {
 			if c == name {
-				s.writeError(w, r, errIllegalArgument(fmt.Sprintf("component templates [%s] cannot be removed as they are still in use by index templates [%s]", name, t.name)))
-				return
+				return errIllegalArgument(fmt.Sprintf("component templates [%s] cannot be removed as they are still in use by index templates [%s]", name, t.name))
 			}
 		}
 	}
 	delete(s.comps, name)
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
+	return nil
 }

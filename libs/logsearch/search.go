@@ -216,6 +216,11 @@ func (s *Searcher) send(ctx context.Context, batch []*pending) {
 		if len(r.Responses) != len(live) {
 			return nil, fmt.Errorf("_msearch answered %d items for %d searches", len(r.Responses), len(live))
 		}
+		// Under load Elasticsearch answers 200 with every item rejected:
+		// that is an outage too, and the breaker must count it.
+		if err := allItemsUnavailable(r.Responses); err != nil {
+			return nil, err
+		}
 		return r, nil
 	})
 	s.metrics.latency.Observe(time.Since(start).Seconds())
@@ -239,6 +244,32 @@ func (s *Searcher) send(ctx context.Context, batch []*pending) {
 			p.done <- outcome{err: fmt.Errorf("_msearch item %d: unexpected %T", i, item)}
 		}
 	}
+}
+
+// allItemsUnavailable returns the first item's error when every item of a
+// multi search was refused for overload or unavailability.
+func allItemsUnavailable(items []types.MsearchResponseItem) error {
+	var first error
+	for _, it := range items {
+		var e *types.ErrorResponseBase
+		switch x := it.(type) {
+		case *types.ErrorResponseBase:
+			e = x
+		case types.ErrorResponseBase:
+			e = &x
+		}
+		if e == nil {
+			return nil
+		}
+		err := itemError(e)
+		if !IsUnavailable(err) {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 func itemError(e *types.ErrorResponseBase) error {

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -43,13 +42,21 @@ func Reconcile(ctx context.Context, js jetstream.JetStream, olderThan time.Durat
 	if err != nil {
 		return nil, fmt.Errorf("list submitted tickets: %w", err)
 	}
+	// Every queued id in one listing, not one lookup per ticket.
+	lister, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list queued tickets: %w", err)
+	}
+	queued := map[string]bool{}
+	for key := range lister.Keys() { // closed once every key is listed
+		queued[key] = true
+	}
+	_ = lister.Stop() // already stopped when the listing ends; says so
 	var out []Stray
 	for subject := range info.State.Subjects {
 		id := strings.TrimPrefix(subject, events.SubjectSubmitted+".")
-		if _, err := kv.Get(ctx, id); err == nil {
+		if queued[id] {
 			continue
-		} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
-			return nil, fmt.Errorf("look up ticket %s: %w", id, err)
 		}
 		msg, err := subs.GetLastMsgForSubject(ctx, subject)
 		if err != nil {
