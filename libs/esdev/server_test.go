@@ -514,3 +514,28 @@ func TestRefusedRequestsChangeNothing(t *testing.T) {
 		t.Errorf("fault list with a bad entry: %d %v, %d faults active", code, resp, len(s.Faults()))
 	}
 }
+
+// A mapping put on two indices at once leaves them independent: a field
+// one of them gets later is searchable there and absent from the other.
+func TestPutMappingOnTwoIndices(t *testing.T) {
+	_, url := startServer(t, Options{})
+	for _, ix := range []string{"a1", "a2"} {
+		if code, resp, _ := call(t, url, "PUT", "/"+ix, ""); code != 200 {
+			t.Fatalf("create %s: %d %v", ix, code, resp)
+		}
+	}
+	if code, resp, _ := call(t, url, "PUT", "/a1,a2/_mapping", `{"properties":{"attrs":{"type":"object"}}}`); code != 200 {
+		t.Fatalf("put mapping: %d %v", code, resp)
+	}
+	for _, ix := range []string{"a1", "a2"} {
+		if code, resp, _ := call(t, url, "PUT", "/"+ix+"/_doc/1?refresh=true", `{"attrs":{"foo":"bar"}}`); code != 201 {
+			t.Fatalf("index into %s: %d %v", ix, code, resp)
+		}
+	}
+	for _, ix := range []string{"a1", "a2"} {
+		code, resp, _ := call(t, url, "POST", "/"+ix+"/_search", `{"query":{"term":{"attrs.foo.keyword":"bar"}}}`)
+		if code != 200 || fmt.Sprint(dig(resp, "hits", "total", "value")) != "1" {
+			t.Errorf("%s: term on the dynamic field: %d %v", ix, code, dig(resp, "hits", "total"))
+		}
+	}
+}
