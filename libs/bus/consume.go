@@ -171,6 +171,7 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 	workCtx := context.WithoutCancel(ctx)
 	slots := make(chan struct{}, cfg.Concurrency)
 	var inflight sync.WaitGroup
+	suspect := make(chan struct{}, 1)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		// Counted before it waits for a slot, so shutdown waits for it too.
 		inflight.Add(1)
@@ -188,9 +189,20 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 		}()
 	},
 		jetstream.PullMaxMessages(cfg.Concurrency),
+		// A pull the server dropped (its consumer deleted in the same
+		// instant) is noticed only by missed heartbeats: 2× this.
+		jetstream.PullHeartbeat(5*time.Second),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			if !errors.Is(err, nats.ErrConnectionClosed) {
-				log.Warn("consume", zap.Error(err))
+			if errors.Is(err, nats.ErrConnectionClosed) {
+				return
+			}
+			log.Warn("consume", zap.Error(err))
+			// A pull that finds no consumer ("no responders") or hears no
+			// heartbeat does not stop the client: it pulls again forever.
+			// Ask whether the consumer still exists.
+			select {
+			case suspect <- struct{}{}:
+			default:
 			}
 		}),
 	)
@@ -198,13 +210,27 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 		return fmt.Errorf("start consumer %s: %w", cfg.Durable, err)
 	}
 	log.Info("consuming", zap.Strings("subjects", cfg.FilterSubjects))
-	select {
-	case <-ctx.Done():
-	case <-cc.Closed():
-		// The client stops a consumer that was deleted or refused; running
-		// on without it would look healthy and consume nothing.
+	// Running on without the consumer would look healthy and consume
+	// nothing, so its loss ends Consume with an error.
+	lost := func() error {
 		inflight.Wait()
 		return fmt.Errorf("consumer %s stopped unexpectedly", cfg.Durable)
+	}
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case <-cc.Closed():
+			// The client stops by itself when the server says the
+			// consumer was deleted.
+			return lost()
+		case <-suspect:
+			if _, err := cons.Info(ctx); errors.Is(err, jetstream.ErrConsumerNotFound) {
+				cc.Stop()
+				return lost()
+			}
+		}
 	}
 	cc.Drain()
 	select {
