@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -93,6 +94,20 @@ func (f *field) claim(start, end int) bool {
 		f.claimed[i] = true
 	}
 	return true
+}
+
+// Fold applies the folding the extractors match on (full-width ASCII, odd
+// spaces and hyphens, control characters) so that other matchers, such as
+// the router's keywords, read text the same way.
+func Fold(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(foldRune(s, i, r, w))
+		i += w
+	}
+	return b.String()
 }
 
 // foldRune is the small NFKC-like folding the matchers rely on. Every case

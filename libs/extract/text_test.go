@@ -31,6 +31,9 @@ func TestFoldKeepsOffsets(t *testing.T) {
 			if f.norm != tc.norm {
 				t.Fatalf("norm %q, want %q", f.norm, tc.norm)
 			}
+			if got := Fold(tc.in); got != tc.norm {
+				t.Fatalf("Fold gives %q, want %q as the matchers see it", got, tc.norm)
+			}
 			if len(f.lower) != len(f.norm) || len(f.offs) != len(f.norm)+1 || int(f.offs[len(f.norm)]) != len(tc.in) {
 				t.Fatalf("lengths: lower %d norm %d offs %d", len(f.lower), len(f.norm), len(f.offs))
 			}

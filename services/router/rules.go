@@ -9,11 +9,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/triage-pipeline/triage/libs/events"
+	"github.com/triage-pipeline/triage/libs/extract"
 )
 
 //go:embed rules.yaml
@@ -213,18 +213,10 @@ func isASCII(s string) bool {
 	return true
 }
 
-// fold lower-cases and maps full-width ASCII (common in Japanese text) to
-// ASCII, so "ＥＲＲＯＲ" matches "error".
+// fold lower-cases and folds text as the log extractor does, so "ＥＲＲＯＲ"
+// matches "error".
 func fold(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 0xFF01 && r <= 0xFF5E:
-			r -= 0xFEE0
-		case r == 0x3000:
-			r = ' '
-		}
-		return unicode.ToLower(r)
-	}, s)
+	return strings.ToLower(extract.Fold(s))
 }
 
 func firstMatch(matchers []keyword, text string) (string, bool) {

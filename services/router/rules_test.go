@@ -28,6 +28,7 @@ func TestDecide(t *testing.T) {
 		{name: "en printer broken", subject: "Kitchen printer not printing", description: "Since 7pm nothing prints in the kitchen.", queue: "escalation", severity: "P2", component: "printer", reasonHas: `"not printing"`},
 		{name: "error logs alone", subject: "お客様から連絡", description: "お客様が困っているようです", enrichment: errorLogs, queue: "escalation", severity: "P2", component: "payment", reasonHas: "14 error logs from payment-gateway"},
 		{name: "full-width error word", subject: "ＥＲＲＯＲが出る", description: "画面にＥＲＲＯＲと出ます", queue: "escalation", severity: "P3", component: "other", reasonHas: `"error"`},
+		{name: "no-break space folded as the extractor does", subject: "Card terminal", description: "It keeps saying time\u00a0out", queue: "escalation", severity: "P3", component: "payment", reasonHas: `"time out"`},
 		{name: "ja how-to", subject: "メニューの追加方法", description: "新しいメニューの使い方を教えてください", queue: "support", severity: "P4", component: "menu", reasonHas: "howto-ja"},
 		{name: "en billing", subject: "Invoice question", description: "Can you resend last month's invoice?", queue: "support", severity: "P4", component: "billing", reasonHas: "billing"},
 		{name: "urgent-sounding contract question stays support", subject: "至急！解約について", description: "至急、契約の解約方法を教えてください", queue: "support", severity: "P4", component: "billing"},
