@@ -40,8 +40,11 @@ func connect(t *testing.T) jetstream.JetStream {
 func fastConsumer(durable string) bus.ConsumerConfig {
 	cfg := bus.DefaultConsumerConfig(bus.StreamSubmissions, durable, "tickets.submitted.*")
 	cfg.MaxDeliver = 3
-	cfg.AckWait = 2 * time.Second
-	cfg.HandlerTimeout = time.Second
+	// Failures retry after the short backoff, never after the ack wait:
+	// a long one keeps a slow machine from redelivering a message whose
+	// dead letter is still being written.
+	cfg.AckWait = 10 * time.Second
+	cfg.HandlerTimeout = 5 * time.Second
 	cfg.Backoff = []time.Duration{20 * time.Millisecond}
 	cfg.Concurrency = 4
 	return cfg

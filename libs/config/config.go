@@ -3,7 +3,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/alecthomas/kong"
 )
@@ -16,6 +18,47 @@ func Load(name string, cfg any, args []string) error {
 		return fmt.Errorf("configuration schema: %w", err)
 	}
 	if _, err := parser.Parse(args); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	return nil
+}
+
+// Validate runs every Validate() method in cfg again, the struct's own and
+// those of the structs it holds, as Load does; for a configuration changed
+// in code after loading (the one-process pipeline sets shared parts).
+func Validate(cfg any) error {
+	var errs []error
+	seen := map[string]bool{}
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return
+			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct {
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				walk(v.Field(i))
+			}
+		}
+		if !v.CanAddr() {
+			return
+		}
+		if c, ok := v.Addr().Interface().(interface{ Validate() error }); ok {
+			// An embedded struct's Validate is promoted to its holder when
+			// the holder has none: report each failure once.
+			if err := c.Validate(); err != nil && !seen[err.Error()] {
+				seen[err.Error()] = true
+				errs = append(errs, err)
+			}
+		}
+	}
+	walk(reflect.ValueOf(cfg))
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	return nil

@@ -316,7 +316,9 @@ func TestRejectionStormStaysWithinBudget(t *testing.T) {
 func TestOutageOpensTheBreakerAndTicketsMoveOnAtOnce(t *testing.T) {
 	es, url := startES(t)
 	cfg := testConfig(t, "--es-addresses", url, "--es-max-retries", "1", "--es-retry-backoff", "5ms", "--es-batch-wait", "1ms",
-		"--es-timeout", "200ms", "--es-deadline", "2s")
+		// Refused connections fail at once; a generous timeout keeps slow
+		// answers on a loaded machine from re-opening the breaker later.
+		"--es-timeout", "2s", "--es-deadline", "4s")
 	f := startFinder(t, cfg)
 	if err := es.srv.InjectFault(esdev.Fault{Kind: esdev.FaultRefuse}); err != nil {
 		t.Fatal(err)
@@ -335,7 +337,7 @@ func TestOutageOpensTheBreakerAndTicketsMoveOnAtOnce(t *testing.T) {
 		t.Fatal("an open breaker still called Elasticsearch")
 	}
 	es.srv.ClearFaults()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		e, err := f.Find(context.Background(), ticket(1))
 		if err == nil && e.LogsStatus == events.LogsAttached {

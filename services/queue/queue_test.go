@@ -77,7 +77,7 @@ func TestRedeliveredAndStaleEventsChangeNothing(t *testing.T) {
 	}
 	get := func() (Ticket, uint64) {
 		t.Helper()
-		resp, err := http.Get(s.URL() + "/api/v1/queue/tickets/t1?wait=5s")
+		resp, err := http.Get(s.URL() + "/api/v1/queue/tickets/t1?wait=30s")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/calendarinterval"
 	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/sortorder"
-	"go.uber.org/goleak"
+	"github.com/triage-pipeline/triage/libs/internal/leakcheck"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/triage-pipeline/triage/libs/esdev"
@@ -33,7 +33,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leakcheck.Main(m)
 }
 
 var fixedNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)

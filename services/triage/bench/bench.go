@@ -212,21 +212,45 @@ type queuedTimes struct {
 	} `json:"enrichment"`
 }
 
+// queuedPatience is how long a ticket may take to be queued before the
+// benchmark counts it failed: long enough for a redelivery after the
+// default 30s ack wait, which a loaded machine can need.
+const queuedPatience = 2 * time.Minute
+
 func (pr *probe) awaitQueued(ctx context.Context, id string) (queuedTimes, error) {
+	ctx, cancel := context.WithTimeout(ctx, queuedPatience)
+	defer cancel()
+	for {
+		t, status, err := pr.getQueued(ctx, id)
+		switch {
+		case err != nil:
+			return t, err
+		case status == http.StatusOK:
+			return t, nil
+		case status != http.StatusNotFound:
+			return t, fmt.Errorf("ticket %s: queue answered %d", id, status)
+		case ctx.Err() != nil:
+			return t, fmt.Errorf("ticket %s not queued within %s", id, queuedPatience)
+		}
+	}
+}
+
+// getQueued long-polls the queue API once for ticket id.
+func (pr *probe) getQueued(ctx context.Context, id string) (queuedTimes, int, error) {
 	var t queuedTimes
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pr.queue+"/api/v1/queue/tickets/"+id+"?wait=30s", nil)
 	if err != nil {
-		return t, err
+		return t, 0, err
 	}
 	resp, err := pr.client.Do(req)
 	if err != nil {
-		return t, err
+		return t, 0, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return t, fmt.Errorf("ticket %s not queued: status %d", id, resp.StatusCode)
+		return t, resp.StatusCode, nil
 	}
-	return t, json.NewDecoder(resp.Body).Decode(&t)
+	return t, http.StatusOK, json.NewDecoder(resp.Body).Decode(&t)
 }
 
 func (pr *probe) result(name string, n int, start time.Time) Result {

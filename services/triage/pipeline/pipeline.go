@@ -96,6 +96,11 @@ func startService[C any, S runner](ctx context.Context, p *Pipeline, log *zap.Lo
 	if err := set(&cfg); err != nil {
 		return none, err
 	}
+	// What set changed (the shared part, say) must pass the checks that
+	// flags and environment pass.
+	if err := config.Validate(&cfg); err != nil {
+		return none, fmt.Errorf("%s: %w", name, err)
+	}
 	s, err := newService(ctx, cfg, log)
 	if err != nil {
 		return none, err

@@ -36,7 +36,9 @@ func startPipeline(t *testing.T, dataDir string, args ...string) *running {
 	}
 	cfg.DataDir, cfg.NATSPort, cfg.HTTPPort, cfg.ESPort = dataDir, -1, 0, 0
 	cfg.Backoff = []time.Duration{50 * time.Millisecond, 200 * time.Millisecond}
-	cfg.AckWait = 5 * time.Second
+	// Long enough for the enricher's default search deadline (10s) to fit
+	// in the handler timeout (2/3 of it) with room to publish.
+	cfg.AckWait = 20 * time.Second
 	cfg.ShutdownGrace = 10 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	p, err := Start(ctx, cfg, zaptest.NewLogger(t, zaptest.Level(zapcore.WarnLevel)))

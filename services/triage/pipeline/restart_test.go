@@ -31,28 +31,34 @@ func TestRestartLosesAndDoublesNothing(t *testing.T) {
 			accepted := make(map[string]string)
 			var mu sync.Mutex
 			var wg sync.WaitGroup
+			// The second half is sent once the first half has been
+			// answered (or failed: a refused ticket is resubmitted below),
+			// and races the stop.
+			var firstHalf sync.WaitGroup
 			half := make(chan struct{})
-			var once sync.Once
 			for i, s := range subs {
+				early := i < len(subs)/2
 				wg.Add(1)
+				if early {
+					firstHalf.Add(1)
+				}
 				go func() {
 					defer wg.Done()
-					if i >= len(subs)/2 {
-						<-half // the second half races the stop
+					if early {
+						defer firstHalf.Done()
+					} else {
+						<-half
 					}
 					r, err := submit(context.Background(), client, first.Intake.URL(), s)
 					if err == nil && r.status == http.StatusAccepted {
 						mu.Lock()
 						accepted[s.key] = r.id
-						n := len(accepted)
 						mu.Unlock()
-						if n >= len(subs)/2 {
-							once.Do(func() { close(half) })
-						}
 					}
 				}()
 			}
-			<-half
+			firstHalf.Wait()
+			close(half)
 			if tc.crash {
 				first.NATS.Shutdown()
 			}
