@@ -221,9 +221,15 @@ func TestDeletedConsumerEndsConsume(t *testing.T) {
 	go func() {
 		done <- bus.Consume(t.Context(), js, cfg, func(context.Context, jetstream.Msg) error { return nil }, zaptest.NewLogger(t), nil)
 	}()
-	waitFor(t, "the consumer", func() bool {
-		_, err := js.Consumer(t.Context(), cfg.Stream, cfg.Durable)
-		return err == nil
+	// A waiting pull request means Consume has created its consumer and
+	// is consuming; deleting it any earlier fails the creation instead.
+	waitFor(t, "the consumer's first pull", func() bool {
+		c, err := js.Consumer(t.Context(), cfg.Stream, cfg.Durable)
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(t.Context())
+		return err == nil && info.NumWaiting > 0
 	})
 	if err := js.DeleteConsumer(t.Context(), cfg.Stream, cfg.Durable); err != nil {
 		t.Fatal(err)
