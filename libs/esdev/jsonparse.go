@@ -192,6 +192,49 @@ func (p *jsonParser) array(depth int) (any, error) {
 	}
 }
 
+// skipValue moves past the value at p.pos without building it; the text
+// is known to be valid (a stored source), so it only finds the value's end.
+func (p *jsonParser) skipValue() bool {
+	depth := 0
+	for p.pos < len(p.data) {
+		switch c := p.data[p.pos]; c {
+		case '"':
+			for p.pos++; p.pos < len(p.data) && p.data[p.pos] != '"'; p.pos++ {
+				if p.data[p.pos] == '\\' {
+					p.pos++
+				}
+			}
+			if p.pos >= len(p.data) {
+				return false
+			}
+			p.pos++
+		case '{', '[':
+			depth++
+			p.pos++
+			continue
+		case '}', ']':
+			if depth == 0 {
+				return true // a scalar ended at its container's end
+			}
+			depth--
+			p.pos++
+		case ',', ':', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return true
+			}
+			p.pos++
+			continue
+		default:
+			p.pos++
+			continue
+		}
+		if depth == 0 {
+			return true
+		}
+	}
+	return depth == 0
+}
+
 // key reads an object key, reusing an identical earlier key when it can.
 func (p *jsonParser) key() (string, error) {
 	if p.keys != nil {

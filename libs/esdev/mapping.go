@@ -480,10 +480,10 @@ func looksLikeDate(s string) bool {
 // wildcardMatch matches Elasticsearch simple patterns: '*' is any run of
 // characters (across '/' and '.' too); without a '*' the name must be equal.
 func wildcardMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
+	if strings.IndexByte(pattern, '*') < 0 {
+		return pattern == s // most patterns are plain names: no split
 	}
+	parts := strings.Split(pattern, "*")
 	if !strings.HasPrefix(s, parts[0]) {
 		return false
 	}

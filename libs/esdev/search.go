@@ -1000,20 +1000,6 @@ func evalShard(t searchTarget, req *searchRequest, scoring bool, now time.Time) 
 	return sh
 }
 
-// apply filters a stored source; without patterns the stored bytes are
-// returned untouched, as Elasticsearch returns the source it was given.
-func (sf sourceFilter) apply(raw json.RawMessage) json.RawMessage {
-	if len(sf.includes) == 0 && len(sf.excludes) == 0 {
-		return raw
-	}
-	doc, err := decodeSource(raw)
-	if err != nil {
-		return raw
-	}
-	out, _ := json.Marshal(sf.filterObject("", doc))
-	return out
-}
-
 func (sf sourceFilter) filterObject(prefix string, obj map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range obj {
@@ -1070,23 +1056,30 @@ func (sf sourceFilter) filterObject(prefix string, obj map[string]any) map[strin
 
 func matchesAny(patterns []string, p string) bool {
 	for _, pat := range patterns {
-		if wildcardMatch(pat, p) || strings.HasPrefix(p, pat+".") {
+		if wildcardMatch(pat, p) || isBelow(p, pat) {
 			return true
 		}
 	}
 	return false
 }
 
+// isBelow reports whether path is a field inside parent ("a.b" in "a"),
+// without building parent+"." on a path walked for every field of every
+// hit.
+func isBelow(path, parent string) bool {
+	return len(path) > len(parent) && path[len(parent)] == '.' && strings.HasPrefix(path, parent)
+}
+
 // mayIncludeBelow reports whether some include pattern could match a path
 // below p.
 func (sf sourceFilter) mayIncludeBelow(p string) bool {
 	for _, pat := range sf.includes {
-		if strings.HasPrefix(pat, p+".") {
+		if isBelow(pat, p) {
 			return true
 		}
 		if i := strings.IndexByte(pat, '*'); i >= 0 {
 			pre := pat[:i]
-			if strings.HasPrefix(p, pre) || strings.HasPrefix(pre, p+".") {
+			if strings.HasPrefix(p, pre) || isBelow(pre, p) {
 				return true
 			}
 		}

@@ -31,6 +31,12 @@ type Fields struct {
 	AppVersion   string `name:"app-version" default:"labels.app_version" help:"App version field."`
 }
 
+// read is every field the finder reads from a log.
+func (f Fields) read() []string {
+	return []string{f.Timestamp, f.Message, f.Level, f.Service, f.TraceID, f.RequestID, f.OrderID,
+		f.User, f.DeviceID, f.ErrorCode, f.ErrorType, f.ErrorMessage, f.HTTPStatus, f.AppVersion}
+}
+
 // Config configures the Elasticsearch access. With no Addresses the
 // enricher runs without logs and says so on every ticket.
 type Config struct {

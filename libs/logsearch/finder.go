@@ -21,7 +21,7 @@ import (
 // Finder finds and summarises one ticket's logs.
 type Finder struct {
 	cfg       Config
-	search    func(context.Context, types.MultisearchBody) (*types.MultiSearchItem, error)
+	search    func(context.Context, types.MultisearchBody) (*Item, error)
 	extractor *extract.Extractor
 	miner     *signature.Miner
 	zones     map[string]*time.Location
@@ -138,20 +138,20 @@ const (
 	tierNamedID
 )
 
-func (f *Finder) candidates(item *types.MultiSearchItem, plan Plan) ([]candidate, error) {
+func (f *Finder) candidates(item *Item, plan Plan) ([]candidate, error) {
 	fl := f.cfg.Fields
 	out := make([]candidate, 0, len(item.Hits.Hits))
 	for _, h := range item.Hits.Hits {
 		var src map[string]any
-		if err := json.Unmarshal(h.Source_, &src); err != nil {
-			return nil, fmt.Errorf("decode hit %s: %w", deref(h.Id_), err)
+		if err := json.Unmarshal(h.Source, &src); err != nil {
+			return nil, fmt.Errorf("decode hit %s: %w", h.ID, err)
 		}
 		flat := map[string]string{}
 		flatten("", src, flat)
 		ts, _ := time.Parse(time.RFC3339Nano, flat[fl.Timestamp])
 		lvl := strings.ToLower(flat[fl.Level])
 		c := candidate{log: events.LogEntry{
-			ID: deref(h.Id_), Index: h.Index_, Timestamp: ts.UTC(), Level: lvl,
+			ID: h.ID, Index: h.Index, Timestamp: ts.UTC(), Level: lvl,
 			Service: flat[fl.Service], Message: flat[fl.Message], Fields: map[string]string{},
 		}}
 		for _, k := range []string{fl.TraceID, fl.RequestID, fl.OrderID, fl.User, fl.DeviceID, fl.ErrorCode, fl.ErrorType, fl.ErrorMessage, fl.HTTPStatus, fl.AppVersion} {
@@ -263,13 +263,6 @@ func flatten(prefix string, v any, out map[string]string) {
 		}
 		out[prefix] = strings.Join(parts, ",")
 	}
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // IsUnavailable reports whether err means "try again later".

@@ -1,32 +1,52 @@
 package logsearch
 
 import (
+	"encoding/json"
+	"errors"
 	"testing"
-
-	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
 )
 
-// A 200 _msearch whose every item was refused for overload counts as an
-// outage (the breaker sees it); one answered item, or a refusal that is the
-// query's fault, does not.
+// Items are decoded from an _msearch answer as Elasticsearch writes it:
+// a refused item carries an error and its status, an answered one its hits.
 func TestAllItemsUnavailable(t *testing.T) {
-	rejected := &types.ErrorResponseBase{Status: 429, Error: types.ErrorCause{Type: "es_rejected_execution_exception"}}
-	down := types.ErrorResponseBase{Status: 503, Error: types.ErrorCause{Type: "no_shard_available_action_exception"}}
-	bad := &types.ErrorResponseBase{Status: 400, Error: types.ErrorCause{Type: "parsing_exception"}}
-	answered := &types.MultiSearchItem{}
+	const (
+		rejected = `{"error":{"type":"es_rejected_execution_exception","reason":"rejected execution"},"status":429}`
+		down     = `{"error":{"type":"no_shard_available_action_exception","reason":"no shard"},"status":503}`
+		bad      = `{"error":{"type":"parsing_exception","reason":"unknown query"},"status":400}`
+		answered = `{"took":1,"timed_out":false,"hits":{"total":{"value":0,"relation":"eq"},"hits":[]},"status":200}`
+	)
 	for _, tc := range []struct {
 		name  string
-		items []types.MsearchResponseItem
+		items string
 		want  bool
 	}{
-		{"all rejected", []types.MsearchResponseItem{rejected, down}, true},
-		{"one answered", []types.MsearchResponseItem{rejected, answered}, false},
-		{"query error", []types.MsearchResponseItem{rejected, bad}, false},
-		{"all answered", []types.MsearchResponseItem{answered}, false},
+		{"all rejected", rejected + "," + down, true},
+		{"one answered", rejected + "," + answered, false},
+		{"query error", rejected + "," + bad, false},
+		{"all answered", answered, false},
 	} {
-		err := allItemsUnavailable(tc.items)
+		var r msearchResponse
+		if err := json.Unmarshal([]byte(`{"took":3,"responses":[`+tc.items+`]}`), &r); err != nil {
+			t.Fatal(err)
+		}
+		err := allItemsUnavailable(r.Responses)
 		if (err != nil) != tc.want || (err != nil && !IsUnavailable(err)) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
+	}
+}
+
+func TestItemErrorsSayWhetherToRetry(t *testing.T) {
+	overload := &Item{Status: 429, Error: &itemCause{Type: "es_rejected_execution_exception"}}
+	query := &Item{Status: 400, Error: &itemCause{Type: "parsing_exception", Reason: "unknown query [foo]"}}
+	if err := itemError(overload); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("429 item: %v", err)
+	}
+	err := itemError(query)
+	if errors.Is(err, ErrUnavailable) {
+		t.Fatalf("400 item counted as an outage: %v", err)
+	}
+	if want := "search failed: 400 parsing_exception: unknown query [foo]"; err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
 	}
 }

@@ -3,7 +3,6 @@ package logsearch
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +12,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
 
 	"github.com/triage-pipeline/triage/libs/config"
 	"github.com/triage-pipeline/triage/libs/demoworld"
@@ -40,7 +37,7 @@ var dslKeys = map[string]bool{
 	"query": true, "bool": true, "filter": true, "should": true, "must": true, "minimum_should_match": true,
 	"term": true, "terms": true, "range": true, "match": true, "value": true, "boost": true, "gte": true,
 	"lte": true, "format": true, "operator": true, "size": true, "sort": true, "order": true, "_score": true,
-	"track_total_hits": true,
+	"track_total_hits": true, "_source": true, "includes": true,
 }
 
 func walkKeys(t *testing.T, v any, allowed map[string]bool, path string) {
@@ -369,16 +366,5 @@ func TestDiscoverURL(t *testing.T) {
 	want := `(dataSource:(dataViewId:'logs',type:dataView),query:(language:kuery,query:'labels.tenant_id:"rst-0042" and (labels.order_id:"ord_1\"x!'!!")'))`
 	if a := q.Get("_a"); a != want {
 		t.Fatalf("_a %s\nwant %s", a, want)
-	}
-}
-
-func TestItemErrorsSayWhetherToRetry(t *testing.T) {
-	typesErr429 := types.ErrorResponseBase{Status: 429, Error: types.ErrorCause{Type: "es_rejected_execution_exception"}}
-	typesErr400 := types.ErrorResponseBase{Status: 400, Error: types.ErrorCause{Type: "parsing_exception"}}
-	if err := itemError(&typesErr429); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("429 item: %v", err)
-	}
-	if err := itemError(&typesErr400); errors.Is(err, ErrUnavailable) {
-		t.Fatalf("400 item counted as an outage: %v", err)
 	}
 }

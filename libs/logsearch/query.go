@@ -164,6 +164,9 @@ func BuildPlan(t events.Ticket, ex extract.Result, cfg Config) Plan {
 		}},
 		Size:           &size,
 		TrackTotalHits: track,
+		// Only what the finder reads: a log's other fields would cost
+		// Elasticsearch, the wire and the decoding for nothing.
+		Source_: types.SourceFilter{Includes: f.read()},
 		Sort: []types.SortCombinations{
 			types.SortOptions{Score_: &types.ScoreSort{Order: &sortorder.Desc}},
 			types.SortOptions{SortOptions: map[string]types.FieldSort{f.Timestamp: {Order: &sortorder.Desc}}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -76,7 +77,7 @@ type Searcher struct {
 	cfg     Config
 	queue   chan *pending
 	slots   chan struct{}
-	breaker *gobreaker.CircuitBreaker[*msearch.Response]
+	breaker *gobreaker.CircuitBreaker[*msearchResponse]
 	metrics *searchMetrics
 }
 
@@ -87,8 +88,40 @@ type pending struct {
 }
 
 type outcome struct {
-	item *types.MultiSearchItem
+	item *Item
 	err  error
+}
+
+// msearchResponse is an _msearch answer, decoded here rather than by the
+// typed client: its token-by-token decoding of every hit cost more CPU than
+// the rest of enrichment together (see BenchmarkDecodeMsearch).
+type msearchResponse struct {
+	Responses []Item `json:"responses"`
+}
+
+// Item is one search's answer in an _msearch: its hits, or an error and
+// the status it would have had alone.
+type Item struct {
+	Status int        `json:"status"`
+	Error  *itemCause `json:"error"`
+	Hits   struct {
+		Total *struct {
+			Value int64 `json:"value"`
+		} `json:"total"`
+		Hits []Hit `json:"hits"`
+	} `json:"hits"`
+}
+
+type itemCause struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+}
+
+// Hit is a log found; its source is decoded by whoever reads it.
+type Hit struct {
+	Index  string          `json:"_index"`
+	ID     string          `json:"_id"`
+	Source json.RawMessage `json:"_source"`
 }
 
 type searchMetrics struct {
@@ -117,7 +150,7 @@ func NewSearcher(es *elasticsearch.TypedClient, cfg Config, reg prometheus.Regis
 		es: es, cfg: cfg, metrics: m,
 		queue: make(chan *pending, cfg.BatchSize*4),
 		slots: make(chan struct{}, cfg.MaxConcurrent),
-		breaker: gobreaker.NewCircuitBreaker[*msearch.Response](gobreaker.Settings{
+		breaker: gobreaker.NewCircuitBreaker[*msearchResponse](gobreaker.Settings{
 			Name:        "elasticsearch",
 			MaxRequests: 1,
 			Timeout:     5 * time.Second,
@@ -127,7 +160,7 @@ func NewSearcher(es *elasticsearch.TypedClient, cfg Config, reg prometheus.Regis
 }
 
 // Search runs one ticket's search as part of a batch.
-func (s *Searcher) Search(ctx context.Context, body types.MultisearchBody) (*types.MultiSearchItem, error) {
+func (s *Searcher) Search(ctx context.Context, body types.MultisearchBody) (*Item, error) {
 	if s.breaker.State() == gobreaker.StateOpen {
 		return nil, fmt.Errorf("%w: circuit open after repeated failures", ErrUnavailable)
 	}
@@ -208,8 +241,8 @@ func (s *Searcher) send(ctx context.Context, batch []*pending) {
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.Deadline)
 	defer cancel()
 	start := time.Now()
-	resp, err := s.breaker.Execute(func() (*msearch.Response, error) {
-		r, err := s.es.Msearch().Index(s.cfg.IndexPattern).Request(&req).Do(rctx)
+	resp, err := s.breaker.Execute(func() (*msearchResponse, error) {
+		r, err := s.msearch(rctx, &req)
 		if err != nil {
 			return nil, fmt.Errorf("_msearch on %s: %w", s.cfg.IndexPattern, err)
 		}
@@ -231,37 +264,47 @@ func (s *Searcher) send(ctx context.Context, batch []*pending) {
 	}
 	s.metrics.requests.WithLabelValues("ok").Inc()
 	for i, p := range live {
-		switch item := resp.Responses[i].(type) {
-		case *types.MultiSearchItem:
-			p.done <- outcome{item: item}
-		case types.MultiSearchItem:
-			p.done <- outcome{item: &item}
-		case *types.ErrorResponseBase:
+		if item := &resp.Responses[i]; item.Error != nil {
 			p.done <- outcome{err: itemError(item)}
-		case types.ErrorResponseBase:
-			p.done <- outcome{err: itemError(&item)}
-		default:
-			p.done <- outcome{err: fmt.Errorf("_msearch item %d: unexpected %T", i, item)}
+		} else {
+			p.done <- outcome{item: item}
 		}
 	}
 }
 
+// msearch sends one _msearch and decodes the answer.
+func (s *Searcher) msearch(ctx context.Context, req *msearch.Request) (*msearchResponse, error) {
+	res, err := s.es.Msearch().Index(s.cfg.IndexPattern).Request(req).Perform(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode >= 300 {
+		e := types.NewElasticsearchError()
+		if err := json.NewDecoder(res.Body).Decode(e); err != nil {
+			return nil, fmt.Errorf("status %d, unreadable error body: %w", res.StatusCode, err)
+		}
+		if e.Status == 0 {
+			e.Status = res.StatusCode
+		}
+		return nil, e
+	}
+	var r msearchResponse
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		return nil, fmt.Errorf("decode answer: %w", err)
+	}
+	return &r, nil
+}
+
 // allItemsUnavailable returns the first item's error when every item of a
 // multi search was refused for overload or unavailability.
-func allItemsUnavailable(items []types.MsearchResponseItem) error {
+func allItemsUnavailable(items []Item) error {
 	var first error
-	for _, it := range items {
-		var e *types.ErrorResponseBase
-		switch x := it.(type) {
-		case *types.ErrorResponseBase:
-			e = x
-		case types.ErrorResponseBase:
-			e = &x
-		}
-		if e == nil {
+	for i := range items {
+		if items[i].Error == nil {
 			return nil
 		}
-		err := itemError(e)
+		err := itemError(&items[i])
 		if !IsUnavailable(err) {
 			return nil
 		}
@@ -271,13 +314,8 @@ func allItemsUnavailable(items []types.MsearchResponseItem) error {
 	}
 	return first
 }
-
-func itemError(e *types.ErrorResponseBase) error {
-	reason := ""
-	if e.Error.Reason != nil {
-		reason = *e.Error.Reason
-	}
-	err := fmt.Errorf("search failed: %d %s: %s", e.Status, e.Error.Type, reason)
+func itemError(e *Item) error {
+	err := fmt.Errorf("search failed: %d %s: %s", e.Status, e.Error.Type, e.Error.Reason)
 	// Overload and unavailability pass; anything else is our query's fault.
 	if e.Status == http.StatusTooManyRequests || e.Status >= 500 {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/triage-pipeline/triage/libs/config"
+	"github.com/triage-pipeline/triage/libs/demoworld"
 	"github.com/triage-pipeline/triage/libs/esdev"
 	"github.com/triage-pipeline/triage/libs/events"
 	"github.com/triage-pipeline/triage/services/intake"
@@ -46,7 +47,9 @@ type Result struct {
 	// own timestamps; ESPerTicket counts _msearch requests per ticket.
 	Enrich      Percentiles
 	ESPerTicket float64
-	Failed      int
+	// WithLogs counts tickets the enricher attached logs to.
+	WithLogs int
+	Failed   int
 }
 
 // Percentiles of a latency distribution.
@@ -64,11 +67,11 @@ func percentiles(d []time.Duration) Percentiles {
 // Run prints the benchmark's figures to out.
 func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	fmt.Fprintf(out, "machine: %s\n", machine())
-	sample, err := json.Marshal(sampleTicket(0))
-	if err != nil {
+	if rate, err := syncedWrites(os.TempDir(), 500); err == nil {
+		fmt.Fprintf(out, "disk under %s: %.0f synced %d-byte writes/s (a stored message costs one; a ticket costs four)\n", os.TempDir(), rate, eventSize)
+	} else {
 		return err
 	}
-	size := len(sample)
 	ceiling, err := Ceiling(ctx, cfg.CeilingMsgs, eventSize)
 	if err != nil {
 		return fmt.Errorf("ceiling: %w", err)
@@ -83,14 +86,17 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "services: one process each (NATS, the development Elasticsearch and the load in this one)\n")
 	}
+	var offered []intake.SubmitRequest
 	fixed, err := start(ctx, func(ctx context.Context, p target) (Result, error) {
+		offered = p.tickets
 		return fixedRate(ctx, p, cfg.Rate, cfg.Duration)
 	})
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "load: the demo world's %d tickets, over and over (mean request body %d bytes)\n", len(offered), meanSize(offered))
 	report(out, fixed, ceiling)
-	alone, err := intakeAlone(ctx, cfg.Rate, cfg.Duration)
+	alone, err := intakeAlone(ctx, offered, cfg.Rate, cfg.Duration)
 	if err != nil {
 		return err
 	}
@@ -103,7 +109,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		return err
 	}
 	report(out, full, ceiling)
-	fmt.Fprintf(out, "pipeline/ceiling ratio at full speed: %.2f (request body %d bytes)\n", full.Throughput/ceiling, size)
+	fmt.Fprintf(out, "pipeline/ceiling ratio at full speed: %.2f\n", full.Throughput/ceiling)
 	return nil
 }
 
@@ -116,7 +122,17 @@ func report(out io.Writer, r Result, ceiling float64) {
 	fmt.Fprintf(out, "  intake 202:          p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", ms(r.Accept.P50), ms(r.Accept.P99), ms(r.Accept.Max))
 	fmt.Fprintf(out, "  202 -> queue API:    p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", ms(r.Visible.P50), ms(r.Visible.P99), ms(r.Visible.Max))
 	fmt.Fprintf(out, "  enrichment:          p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms  (submitted -> logs searched)\n", ms(r.Enrich.P50), ms(r.Enrich.P99), ms(r.Enrich.Max))
-	fmt.Fprintf(out, "  Elasticsearch:       %.3f _msearch requests per ticket\n", r.ESPerTicket)
+	fmt.Fprintf(out, "  Elasticsearch:       %.3f _msearch requests per ticket; logs attached to %d of %d tickets\n", r.ESPerTicket, r.WithLogs, r.Tickets)
+}
+
+// meanSize is the mean JSON size of the requests.
+func meanSize(reqs []intake.SubmitRequest) int {
+	total := 0
+	for _, r := range reqs {
+		b, _ := json.Marshal(r)
+		total += len(b)
+	}
+	return total / max(len(reqs), 1)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -125,6 +141,22 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 type target struct {
 	intakeURL, queueURL string
 	es                  *esdev.Server // counts the _msearch requests
+	// tickets are offered in turn: the demo world's, so the enricher
+	// finds real logs for them as it would for real tickets.
+	tickets []intake.SubmitRequest
+}
+
+// worldLoad is the demo world's tickets as support staff would submit them,
+// leaving out any whose moment is still ahead of now (intake refuses those).
+func worldLoad(w *demoworld.World, now time.Time) []intake.SubmitRequest {
+	var out []intake.SubmitRequest
+	for _, t := range w.Tickets {
+		if t.Window.Anchor.After(now) {
+			continue
+		}
+		out = append(out, pipeline.DemoRequest(t))
+	}
+	return out
 }
 
 // runInProcess runs the whole pipeline in this process, as `triage dev`
@@ -148,7 +180,7 @@ func runInProcess(ctx context.Context, run func(context.Context, target) (Result
 	}
 	done := make(chan error, 1)
 	go func() { done <- p.Run(pctx) }()
-	res, err := run(ctx, target{intakeURL: p.Intake.URL(), queueURL: p.Queue.URL(), es: p.ES})
+	res, err := run(ctx, target{intakeURL: p.Intake.URL(), queueURL: p.Queue.URL(), es: p.ES, tickets: worldLoad(p.World, time.Now())})
 	cancel()
 	if rerr := <-done; err == nil && rerr != nil {
 		err = rerr
@@ -157,6 +189,8 @@ func runInProcess(ctx context.Context, run func(context.Context, target) (Result
 }
 
 type probe struct {
+	tickets  []intake.SubmitRequest
+	withLogs int
 	client   *http.Client
 	intake   *intake.Client
 	queue    string
@@ -178,7 +212,7 @@ func (pr *probe) msearches() int64 {
 }
 
 func newProbe(p target) *probe {
-	pr := newLoadClient(p.intakeURL)
+	pr := newLoadClient(p.intakeURL, p.tickets)
 	pr.queue, pr.es = p.queueURL, p.es
 	pr.esBefore = pr.msearches()
 	return pr
@@ -190,14 +224,14 @@ func (pr *probe) one(ctx context.Context, i int) { pr.oneSignalled(ctx, i, make(
 // newLoadClient returns a probe whose HTTP client keeps a connection per
 // concurrent request and whose intake client never retries: a retry would
 // hide the latency being measured.
-func newLoadClient(intakeURL string) *probe {
+func newLoadClient(intakeURL string, tickets []intake.SubmitRequest) *probe {
 	tr := &http.Transport{MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}
 	hc := &http.Client{Transport: tr, Timeout: time.Minute}
-	return &probe{client: hc, intake: intake.NewClient(intakeURL, intake.ClientOptions{HTTP: hc, Retries: -1})}
+	return &probe{tickets: tickets, client: hc, intake: intake.NewClient(intakeURL, intake.ClientOptions{HTTP: hc, Retries: -1})}
 }
 
 func (pr *probe) submit(ctx context.Context, i int) (string, error) {
-	resp, err := pr.intake.Submit(ctx, sampleTicket(i), fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i))
+	resp, err := pr.intake.Submit(ctx, pr.tickets[i%len(pr.tickets)], fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i))
 	return resp.TicketID, err
 }
 
@@ -208,7 +242,8 @@ type queuedTimes struct {
 		SubmittedAt time.Time `json:"submitted_at"`
 	} `json:"ticket"`
 	Enrichment struct {
-		EnrichedAt time.Time `json:"enriched_at"`
+		EnrichedAt time.Time         `json:"enriched_at"`
+		LogsStatus events.LogsStatus `json:"logs_status"`
 	} `json:"enrichment"`
 }
 
@@ -261,7 +296,7 @@ func (pr *probe) result(name string, n int, start time.Time) Result {
 	return Result{
 		Name: name, Tickets: n, Elapsed: elapsed, Throughput: float64(ok) / elapsed.Seconds(),
 		Accept: percentiles(pr.accept), Visible: percentiles(pr.visible), Enrich: percentiles(pr.enrich),
-		ESPerTicket: float64(pr.msearches()-pr.esBefore) / float64(max(ok, 1)), Failed: pr.failed,
+		ESPerTicket: float64(pr.msearches()-pr.esBefore) / float64(max(ok, 1)), WithLogs: pr.withLogs, Failed: pr.failed,
 	}
 }
 
@@ -340,23 +375,10 @@ func (pr *probe) oneSignalled(ctx context.Context, i int, accepted chan<- struct
 	pr.accept = append(pr.accept, acceptedAt.Sub(start))
 	pr.visible = append(pr.visible, seen.Sub(acceptedAt))
 	pr.enrich = append(pr.enrich, t.Enrichment.EnrichedAt.Sub(t.Ticket.SubmittedAt))
+	if t.Enrichment.LogsStatus == events.LogsAttached {
+		pr.withLogs++
+	}
 	if seen.After(pr.lastSeen) {
 		pr.lastSeen = seen
-	}
-}
-
-var subjects = [...]struct{ subject, description string }{
-	{"カード決済でエラー", "19:05頃からカード決済をするとエラーになり、画面に503と表示されます。お客様をお待たせしています。"},
-	{"Kitchen printer not printing", "Since around 7pm the kitchen printer stopped printing orders; the tablet shows error PRN-2001."},
-	{"請求書の再発行について", "先月分の請求書を再発行する方法を教えてください。経理に提出する必要があります。"},
-	{"How do I add a new menu item?", "We want to add a seasonal dish to the dinner menu. How do I add it?"},
-}
-
-func sampleTicket(i int) intake.SubmitRequest {
-	s := subjects[i%len(subjects)]
-	return intake.SubmitRequest{
-		Subject: s.subject, Description: s.description, TenantID: fmt.Sprintf("rst-%04d", i%50),
-		Reporter: "support@example.com", Channel: "phone",
-		Identifiers: events.Identifiers{OrderIDs: []string{fmt.Sprintf("ord_%010d", 2611220000+i)}},
 	}
 }

@@ -17,7 +17,7 @@ import (
 // downstream: the time to 202 then shows what intake and its synced write
 // cost by themselves, and the fixed-rate run's figure what the rest of the
 // stack, sharing the machine, adds to it.
-func intakeAlone(ctx context.Context, perSecond int, d time.Duration) (Result, error) {
+func intakeAlone(ctx context.Context, tickets []intake.SubmitRequest, perSecond int, d time.Duration) (Result, error) {
 	dir, err := os.MkdirTemp("", "triage-bench-intake-")
 	if err != nil {
 		return Result{}, fmt.Errorf("temp dir: %w", err)
@@ -45,7 +45,7 @@ func intakeAlone(ctx context.Context, perSecond int, d time.Duration) (Result, e
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(sctx) }()
 
-	pr := newLoadClient(svc.URL())
+	pr := newLoadClient(svc.URL(), tickets)
 	defer pr.client.CloseIdleConnections()
 	n := int(float64(perSecond) * d.Seconds())
 	start := time.Now()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // machine describes where the figures were taken: shared machines are
@@ -20,4 +21,27 @@ func machine() string {
 		}
 	}
 	return fmt.Sprintf("%d CPUs, %s, %s/%s, %s", runtime.NumCPU(), mem, runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+// syncedWrites measures how many small writes per second, each followed by
+// fsync, the disk under dir takes. With sync_interval always every stored
+// message costs one, so this bounds the pipeline on this machine.
+func syncedWrites(dir string, n int) (float64, error) {
+	f, err := os.CreateTemp(dir, "fsync-probe-")
+	if err != nil {
+		return 0, fmt.Errorf("fsync probe: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	buf := make([]byte, eventSize)
+	start := time.Now()
+	for range n {
+		if _, err := f.Write(buf); err != nil {
+			return 0, fmt.Errorf("fsync probe write: %w", err)
+		}
+		if err := f.Sync(); err != nil {
+			return 0, fmt.Errorf("fsync probe sync: %w", err)
+		}
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
 }

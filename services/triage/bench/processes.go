@@ -67,7 +67,7 @@ func runProcesses(ctx context.Context, childEnv []string, run func(context.Conte
 		started = append(started, p)
 		urls[name] = url
 	}
-	return run(ctx, target{intakeURL: urls["intake"], queueURL: urls["queue"], es: es.Server})
+	return run(ctx, target{intakeURL: urls["intake"], queueURL: urls["queue"], es: es.Server, tickets: worldLoad(es.World, time.Now())})
 }
 
 // startService starts one service on a free port and waits until it is

@@ -22,15 +22,7 @@ func SubmitDemoTickets(ctx context.Context, intakeURL string, w *demoworld.World
 	client := intake.NewClient(intakeURL, intake.ClientOptions{Retries: 3})
 	n := 0
 	for _, t := range w.Tickets {
-		req := intake.SubmitRequest{
-			Subject: t.Subject, Description: t.Description, TenantID: t.TenantID,
-			Reporter: t.Reporter, Channel: t.Channel, Language: t.Language,
-			Identifiers: events.Identifiers(t.Identifiers),
-		}
-		if !t.Window.Anchor.IsZero() {
-			req.OccurredAt = t.Window.Anchor.UTC().Format(time.RFC3339)
-		}
-		resp, err := client.Submit(ctx, req, "demo-"+t.ID)
+		resp, err := client.Submit(ctx, DemoRequest(t), "demo-"+t.ID)
 		switch {
 		case err == nil:
 			if !resp.Replayed {
@@ -47,6 +39,19 @@ func SubmitDemoTickets(ctx context.Context, intakeURL string, w *demoworld.World
 		}
 	}
 	return n, nil
+}
+
+// DemoRequest is the submission support staff would make for a demo ticket.
+func DemoRequest(t demoworld.Ticket) intake.SubmitRequest {
+	req := intake.SubmitRequest{
+		Subject: t.Subject, Description: t.Description, TenantID: t.TenantID,
+		Reporter: t.Reporter, Channel: t.Channel, Language: t.Language,
+		Identifiers: events.Identifiers(t.Identifiers),
+	}
+	if !t.Window.Anchor.IsZero() {
+		req.OccurredAt = t.Window.Anchor.UTC().Format(time.RFC3339)
+	}
+	return req
 }
 
 // demoMarker, in the data directory, says its demo tickets were submitted.
