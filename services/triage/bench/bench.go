@@ -148,7 +148,7 @@ type target struct {
 
 // worldLoad is the demo world's tickets as support staff would submit them,
 // leaving out any whose moment is still ahead of now (intake refuses those).
-func worldLoad(w *demoworld.World, now time.Time) []intake.SubmitRequest {
+func worldLoad(w *demoworld.World, now time.Time) ([]intake.SubmitRequest, error) {
 	var out []intake.SubmitRequest
 	for _, t := range w.Tickets {
 		if t.Window.Anchor.After(now) {
@@ -156,7 +156,10 @@ func worldLoad(w *demoworld.World, now time.Time) []intake.SubmitRequest {
 		}
 		out = append(out, pipeline.DemoRequest(t))
 	}
-	return out
+	if len(out) == 0 {
+		return nil, fmt.Errorf("the demo world (seed %d) has no ticket before %s to offer", w.Config.Seed, now.Format(time.RFC3339))
+	}
+	return out, nil
 }
 
 // runInProcess runs the whole pipeline in this process, as `triage dev`
@@ -180,7 +183,13 @@ func runInProcess(ctx context.Context, run func(context.Context, target) (Result
 	}
 	done := make(chan error, 1)
 	go func() { done <- p.Run(pctx) }()
-	res, err := run(ctx, target{intakeURL: p.Intake.URL(), queueURL: p.Queue.URL(), es: p.ES, tickets: worldLoad(p.World, time.Now())})
+	tickets, err := worldLoad(p.World, time.Now())
+	if err != nil {
+		cancel()
+		<-done
+		return Result{}, err
+	}
+	res, err := run(ctx, target{intakeURL: p.Intake.URL(), queueURL: p.Queue.URL(), es: p.ES, tickets: tickets})
 	cancel()
 	if rerr := <-done; err == nil && rerr != nil {
 		err = rerr

@@ -58,7 +58,10 @@ func TestIntakeAloneAcceptsEveryTicket(t *testing.T) {
 func TestWorldLoadLeavesOutFutureTickets(t *testing.T) {
 	end := time.Date(2026, 11, 22, 21, 0, 0, 0, time.UTC)
 	w := demoworld.Generate(demoworld.Config{Seed: 1, End: end})
-	all := worldLoad(w, end.Add(time.Hour))
+	all, err := worldLoad(w, end.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(all) != len(w.Tickets) || len(all) == 0 {
 		t.Fatalf("after the world's end: %d of %d tickets", len(all), len(w.Tickets))
 	}
@@ -72,12 +75,15 @@ func TestWorldLoadLeavesOutFutureTickets(t *testing.T) {
 	if future == 0 {
 		t.Fatal("no ticket of the world's last 6 hours to leave out; pick another now")
 	}
-	if got := worldLoad(w, now); len(got) != len(w.Tickets)-future {
+	if got, err := worldLoad(w, now); err != nil || len(got) != len(w.Tickets)-future {
 		t.Fatalf("%d tickets offered at %s, want %d", len(got), now, len(w.Tickets)-future)
 	}
 	for _, r := range all {
 		if r.TenantID == "" || r.Subject == "" {
 			t.Fatalf("incomplete request %+v", r)
 		}
+	}
+	if _, err := worldLoad(&demoworld.World{}, end); err == nil {
+		t.Fatal("a world without tickets gave a load")
 	}
 }

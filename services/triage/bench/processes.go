@@ -67,7 +67,11 @@ func runProcesses(ctx context.Context, childEnv []string, run func(context.Conte
 		started = append(started, p)
 		urls[name] = url
 	}
-	return run(ctx, target{intakeURL: urls["intake"], queueURL: urls["queue"], es: es.Server, tickets: worldLoad(es.World, time.Now())})
+	tickets, err := worldLoad(es.World, time.Now())
+	if err != nil {
+		return Result{}, err
+	}
+	return run(ctx, target{intakeURL: urls["intake"], queueURL: urls["queue"], es: es.Server, tickets: tickets})
 }
 
 // startService starts one service on a free port and waits until it is
