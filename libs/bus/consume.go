@@ -212,9 +212,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 	log.Info("consuming", zap.Strings("subjects", cfg.FilterSubjects))
 	// Running on without the consumer would look healthy and consume
 	// nothing, so its loss ends Consume with an error.
-	lost := func() error {
+	lost := func(cause error) error {
 		inflight.Wait()
-		return fmt.Errorf("consumer %s stopped unexpectedly", cfg.Durable)
+		return fmt.Errorf("consumer %s stopped unexpectedly: %w", cfg.Durable, cause)
 	}
 wait:
 	for {
@@ -224,12 +224,20 @@ wait:
 		case <-cc.Closed():
 			// The client stops by itself when the server says the
 			// consumer was deleted.
-			return lost()
+			return lost(jetstream.ErrConsumerDeleted)
 		case <-suspect:
-			if _, err := cons.Info(ctx); errors.Is(err, jetstream.ErrConsumerNotFound) {
-				cc.Stop()
-				return lost()
+			_, err := cons.Info(ctx)
+			if !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+				continue // there, or unknown for now (a timeout): keep consuming
 			}
+			cc.Stop()
+			// Stop unsubscribes in the background: a buffered message can
+			// still arrive until the client reports it closed.
+			select {
+			case <-cc.Closed():
+			case <-time.After(cfg.DrainTimeout):
+			}
+			return lost(err)
 		}
 	}
 	cc.Drain()

@@ -23,9 +23,10 @@ func Load(name string, cfg any, args []string) error {
 	return nil
 }
 
-// Validate runs every Validate() method in cfg again, the struct's own and
-// those of the structs it holds, as Load does; for a configuration changed
-// in code after loading (the one-process pipeline sets shared parts).
+// Validate runs every Validate() method in cfg (a pointer to a struct)
+// again, the struct's own and those of the exported structs it holds; for a
+// configuration changed in code after loading (the one-process pipeline sets
+// shared parts). Failures with the same text are reported once.
 func Validate(cfg any) error {
 	var errs []error
 	seen := map[string]bool{}
@@ -57,7 +58,11 @@ func Validate(cfg any) error {
 			}
 		}
 	}
-	walk(reflect.ValueOf(cfg))
+	v := reflect.ValueOf(cfg)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("configuration: Validate needs a pointer to a struct, got %T", cfg)
+	}
+	walk(v)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}

@@ -92,3 +92,12 @@ func TestValidateAfterChange(t *testing.T) {
 		t.Fatalf("promoted Validate: %v, want one --limit error", err)
 	}
 }
+
+func TestValidateNeedsAPointer(t *testing.T) {
+	var c outer
+	for _, bad := range []any{c, (*outer)(nil), 3} {
+		if err := Validate(bad); err == nil {
+			t.Errorf("Validate(%T) checked nothing and said nothing", bad)
+		}
+	}
+}

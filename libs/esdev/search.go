@@ -1028,14 +1028,14 @@ func (sf sourceFilter) filterObject(prefix string, obj map[string]any) map[strin
 			if !full && !sf.mayIncludeBelow(p) {
 				continue
 			}
-			var arr []any
+			arr := []any{} // a kept empty array stays [], not null
 			for _, e := range x {
 				if m, ok := e.(map[string]any); ok {
 					inner := sourceFilter{excludes: sf.excludes}
 					if !full {
 						inner.includes = sf.includes
 					}
-					if sub := inner.filterObject(p, m); len(sub) > 0 {
+					if sub := inner.filterObject(p, m); len(sub) > 0 || full {
 						arr = append(arr, sub)
 					}
 				} else if full {

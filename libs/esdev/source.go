@@ -20,9 +20,10 @@ func (sf sourceFilter) apply(raw json.RawMessage) json.RawMessage {
 }
 
 // filterRaw copies what the filter keeps from a stored source in one walk
-// over its bytes, kept values exactly as they were written, as
-// Elasticsearch's filtering parser does; a search asking for a few fields
-// of hundreds of logs would otherwise decode and encode each whole log.
+// over its bytes, kept values as they were written (Elasticsearch re-writes
+// them, the same JSON in another spelling); a search asking for a few
+// fields of hundreds of logs would otherwise decode and encode each whole
+// log.
 // ok is false where it leaves the work to filterObject: arrays that must be
 // filtered inside, and anything malformed.
 func (sf sourceFilter) filterRaw(raw []byte) (out []byte, ok bool) {

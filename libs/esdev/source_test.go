@@ -17,6 +17,7 @@ var sourceDocs = []string{
 	`{"tags":["a","b"],"service":{"name":"auth"},"hosts":[{"name":"h1","ip":"10.0.0.1"},{"name":"h2"}],"nums":[1,2,3],"nested":[[1],[2]]}`,
 	`{"message":"{not json} [brackets] , colons: inside","error":{"type":"TimeoutError","stack_trace":"a\nb"},"user":{"id":"usr-1"}}`,
 	`{}`,
+	`{"tags":[],"objs":[{}],"mixed":[{},{"a":1}],"message":"m"}`,
 }
 
 var sourceFilters = []sourceFilter{
@@ -32,6 +33,9 @@ var sourceFilters = []sourceFilter{
 	{includes: []string{"nothing.here"}},
 	{excludes: []string{"*"}},
 	{includes: []string{"empty", "n", "t", "z"}},
+	{includes: []string{"tags", "objs", "mixed"}},
+	{includes: []string{"mixed.a", "message"}},
+	{excludes: []string{"mixed.a"}},
 }
 
 // The one-pass filter keeps exactly what decoding, filtering and encoding
@@ -65,7 +69,8 @@ func TestFilterRawMatchesDecodedFilter(t *testing.T) {
 	}
 }
 
-// Kept values are copied as written, as Elasticsearch returns them.
+// Kept values are copied as written (the same JSON Elasticsearch returns,
+// which may spell numbers and escapes its own way).
 func TestFilterRawKeepsValuesAsWritten(t *testing.T) {
 	doc := `{"message":"caf\u00e9 <b>","n":1.50,"drop":1}`
 	got := sourceFilter{includes: []string{"message", "n"}}.apply(json.RawMessage(doc))

@@ -3,6 +3,7 @@ package logsearch
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +49,26 @@ func TestItemErrorsSayWhetherToRetry(t *testing.T) {
 	}
 	if want := "search failed: 400 parsing_exception: unknown query [foo]"; err.Error() != want {
 		t.Fatalf("error %q, want %q", err, want)
+	}
+}
+
+// An item's error is an object with root causes, or a bare string.
+func TestItemErrorShapes(t *testing.T) {
+	for _, tc := range []struct{ item, want string }{
+		{`{"error":{"type":"search_phase_execution_exception","reason":"all shards failed","root_cause":[{"type":"query_shard_exception","reason":"failed to create query"}]},"status":400}`,
+			"search failed: 400 search_phase_execution_exception: all shards failed: query_shard_exception: failed to create query"},
+		{`{"error":"rejected by the proxy","status":503}`, "search failed: 503 : rejected by the proxy"},
+		{`{"error":{"type":"es_rejected_execution_exception","reason":"queue full"},"status":429}`, "search failed: 429 es_rejected_execution_exception: queue full"},
+	} {
+		var it Item
+		if err := json.Unmarshal([]byte(tc.item), &it); err != nil {
+			t.Fatalf("decode %s: %v", tc.item, err)
+		}
+		if it.Error == nil {
+			t.Fatalf("%s: no error decoded", tc.item)
+		}
+		if err := itemError(&it); !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %q, want it to hold %q", err, tc.want)
+		}
 	}
 }

@@ -113,8 +113,33 @@ type Item struct {
 }
 
 type itemCause struct {
-	Type   string `json:"type"`
-	Reason string `json:"reason"`
+	Type      string `json:"type"`
+	Reason    string `json:"reason"`
+	RootCause []struct {
+		Type   string `json:"type"`
+		Reason string `json:"reason"`
+	} `json:"root_cause"`
+}
+
+// UnmarshalJSON takes the error object Elasticsearch writes, or the bare
+// string some proxies and older servers write instead.
+func (c *itemCause) UnmarshalJSON(b []byte) error {
+	var reason string
+	if err := json.Unmarshal(b, &reason); err == nil {
+		*c = itemCause{Reason: reason}
+		return nil
+	}
+	type plain itemCause
+	return json.Unmarshal(b, (*plain)(c))
+}
+
+// why is the reason, or the first root cause's when the top one says only
+// that every shard failed.
+func (c *itemCause) why() string {
+	if len(c.RootCause) > 0 && c.RootCause[0].Reason != "" && c.RootCause[0].Reason != c.Reason {
+		return c.Reason + ": " + c.RootCause[0].Type + ": " + c.RootCause[0].Reason
+	}
+	return c.Reason
 }
 
 // Hit is a log found; its source is decoded by whoever reads it.
@@ -315,7 +340,7 @@ func allItemsUnavailable(items []Item) error {
 	return first
 }
 func itemError(e *Item) error {
-	err := fmt.Errorf("search failed: %d %s: %s", e.Status, e.Error.Type, e.Error.Reason)
+	err := fmt.Errorf("search failed: %d %s: %s", e.Status, e.Error.Type, e.Error.why())
 	// Overload and unavailability pass; anything else is our query's fault.
 	if e.Status == http.StatusTooManyRequests || e.Status >= 500 {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -16,7 +16,6 @@ func BenchmarkDemoSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer stop()
-	b.ResetTimer()
 	for b.Loop() {
 		if _, err := Evaluate(b.Context(), d.World, d.Finder); err != nil {
 			b.Fatal(err)

@@ -86,4 +86,7 @@ func TestWorldLoadLeavesOutFutureTickets(t *testing.T) {
 	if _, err := worldLoad(&demoworld.World{}, end); err == nil {
 		t.Fatal("a world without tickets gave a load")
 	}
+	if _, err := worldLoad(nil, end); err == nil {
+		t.Fatal("no world (Elasticsearch configured elsewhere) gave a load")
+	}
 }
