@@ -223,8 +223,8 @@ wait:
 			break wait
 		case <-cc.Closed():
 			// The client stops by itself when the server says the
-			// consumer was deleted.
-			return lost(jetstream.ErrConsumerDeleted)
+			// consumer was deleted, or its connection closed.
+			return lost(errors.New("the client stopped it (consumer deleted or connection closed)"))
 		case <-suspect:
 			_, err := cons.Info(ctx)
 			if !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
