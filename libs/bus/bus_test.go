@@ -243,3 +243,35 @@ func TestDeletedConsumerEndsConsume(t *testing.T) {
 		t.Fatal("Consume kept running without its consumer")
 	}
 }
+
+// A handling put off with Later comes back after the backoff and is neither
+// a failure nor a dead letter.
+func TestLaterRetriesWithoutFailing(t *testing.T) {
+	js := connect(t)
+	var deliveries atomic.Int32
+	var handledOn atomic.Uint64
+	handler := func(_ context.Context, m jetstream.Msg) error {
+		deliveries.Add(1)
+		meta, err := m.Metadata()
+		if err != nil {
+			return err
+		}
+		if meta.NumDelivered == 1 {
+			return bus.Later(errors.New("not yet"))
+		}
+		handledOn.Store(meta.NumDelivered)
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bus.Consume(ctx, js, fastConsumer("later"), handler, zaptest.NewLogger(t), nil) }()
+	defer func() { cancel(); <-done }()
+	publish(t, js, "deferred")
+	waitFor(t, "the deferred message to be handled", func() bool { return handledOn.Load() != 0 })
+	if got := handledOn.Load(); got != 2 {
+		t.Fatalf("handled on delivery %d, want 2", got)
+	}
+	if n := len(deadLetters(t, js)); n != 0 {
+		t.Fatalf("%d dead letters for a deferred message", n)
+	}
+}

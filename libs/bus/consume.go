@@ -34,6 +34,22 @@ func Permanent(err error) error {
 	return permanentError{err}
 }
 
+type laterError struct{ err error }
+
+func (l laterError) Error() string { return l.err.Error() }
+func (l laterError) Unwrap() error { return l.err }
+
+// Later marks a handling put off on purpose (say, to wait before retrying a
+// search that just failed): the message comes back after the backoff as a
+// retry would, but is logged at debug and counted "deferred", not as a
+// failure.
+func Later(err error) error {
+	if err == nil {
+		return nil
+	}
+	return laterError{err}
+}
+
 // Decode reads an event body into v and checks it; a body that fails either
 // way is Permanent, since no retry can fix it.
 func Decode(msg jetstream.Msg, v interface{ Check() error }) error {
@@ -134,7 +150,7 @@ func NewConsumerMetrics(reg prometheus.Registerer) *ConsumerMetrics {
 	m := &ConsumerMetrics{
 		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "triage_messages_handled_total",
-			Help: "Messages handled by a consumer, by outcome (ack, retry, dead_letter).",
+			Help: "Messages handled by a consumer, by outcome (ack, retry, deferred, dead_letter).",
 		}, []string{"consumer", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "triage_handler_duration_seconds",
@@ -295,8 +311,13 @@ func (w *worker) process(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	delay := w.cfg.backoff(meta.NumDelivered)
-	log.Warn("handler failed; will retry", zap.Duration("delay", delay), zap.Error(herr))
 	_ = m.NakWithDelay(delay)
+	if errors.As(herr, new(laterError)) {
+		log.Debug("handling deferred", zap.Duration("delay", delay), zap.Error(herr))
+		w.count("deferred")
+		return
+	}
+	log.Warn("handler failed; will retry", zap.Duration("delay", delay), zap.Error(herr))
 	w.count("retry")
 }
 

@@ -451,14 +451,18 @@ func (s *Server) handlePutMapping(w http.ResponseWriter, r *http.Request, rc *re
 		s.writeError(w, r, err)
 		return
 	}
-	if _, perr := parseMapping(body); perr != nil {
+	update, perr := parseMapping(body)
+	if perr != nil {
 		s.writeError(w, r, asESError(perr))
 		return
 	}
-	for _, t := range targets {
-		// Each index gets field nodes of its own: shared ones would let a
-		// dynamic field added in one index show up, unindexed, in another.
-		update, _ := parseMapping(body)
+	for i, t := range targets {
+		if i > 0 {
+			// Each index gets field nodes of its own: shared ones would let
+			// a dynamic field added in one index show up, unindexed, in
+			// another.
+			update, _ = parseMapping(body)
+		}
 		t.ix.mu.Lock()
 		err := t.ix.mapping.merge(update, body)
 		t.ix.mu.Unlock()

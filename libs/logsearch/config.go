@@ -31,10 +31,15 @@ type Fields struct {
 	AppVersion   string `name:"app-version" default:"labels.app_version" help:"App version field."`
 }
 
+// detail is the fields an attached log carries besides its time, message,
+// level and service.
+func (f Fields) detail() []string {
+	return []string{f.TraceID, f.RequestID, f.OrderID, f.User, f.DeviceID, f.ErrorCode, f.ErrorType, f.ErrorMessage, f.HTTPStatus, f.AppVersion}
+}
+
 // read is every field the finder reads from a log.
 func (f Fields) read() []string {
-	return []string{f.Timestamp, f.Message, f.Level, f.Service, f.TraceID, f.RequestID, f.OrderID,
-		f.User, f.DeviceID, f.ErrorCode, f.ErrorType, f.ErrorMessage, f.HTTPStatus, f.AppVersion}
+	return append([]string{f.Timestamp, f.Message, f.Level, f.Service}, f.detail()...)
 }
 
 // Config configures the Elasticsearch access. With no Addresses the

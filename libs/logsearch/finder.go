@@ -140,6 +140,7 @@ const (
 
 func (f *Finder) candidates(item *Item, plan Plan) ([]candidate, error) {
 	fl := f.cfg.Fields
+	detail := fl.detail()
 	out := make([]candidate, 0, len(item.Hits.Hits))
 	for _, h := range item.Hits.Hits {
 		var src map[string]any
@@ -154,7 +155,7 @@ func (f *Finder) candidates(item *Item, plan Plan) ([]candidate, error) {
 			ID: h.ID, Index: h.Index, Timestamp: ts.UTC(), Level: lvl,
 			Service: flat[fl.Service], Message: flat[fl.Message], Fields: map[string]string{},
 		}}
-		for _, k := range []string{fl.TraceID, fl.RequestID, fl.OrderID, fl.User, fl.DeviceID, fl.ErrorCode, fl.ErrorType, fl.ErrorMessage, fl.HTTPStatus, fl.AppVersion} {
+		for _, k := range detail {
 			if v := flat[k]; v != "" {
 				c.log.Fields[k] = v
 			}

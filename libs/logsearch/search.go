@@ -284,7 +284,10 @@ func (s *Searcher) send(ctx context.Context, batch []*pending) {
 	s.metrics.latency.Observe(time.Since(start).Seconds())
 	if err != nil {
 		s.metrics.requests.WithLabelValues("error").Inc()
-		fail(live, fmt.Errorf("%w: %w", ErrUnavailable, err))
+		if !IsUnavailable(err) { // item errors say so already
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		fail(live, err)
 		return
 	}
 	s.metrics.requests.WithLabelValues("ok").Inc()

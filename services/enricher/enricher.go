@@ -177,7 +177,7 @@ func (s *Service) handlePending(ctx context.Context, msg jetstream.Msg) error {
 	if meta, err := msg.Metadata(); err == nil && meta.NumDelivered == 1 {
 		// Elasticsearch has just failed this ticket: searching again at
 		// once only adds load. The consumer's backoff waits first.
-		return fmt.Errorf("logs pending for ticket %s: first retry after %s", in.Ticket.ID, s.cfg.ES.PendingRetry)
+		return bus.Later(fmt.Errorf("logs pending for ticket %s: first retry after %s", in.Ticket.ID, s.cfg.ES.PendingRetry))
 	}
 	enr, pending := s.enrich(ctx, in.Ticket)
 	if pending != nil {

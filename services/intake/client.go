@@ -54,31 +54,23 @@ func NewClient(baseURL string, opts ClientOptions) *Client {
 	return &Client{base: strings.TrimRight(baseURL, "/"), http: rc}
 }
 
-// ContentKey derives an Idempotency-Key from the request itself: submitting
-// the same ticket again (say, after a timeout left it unclear whether the
-// first attempt landed) returns the first ticket instead of a copy.
-func ContentKey(req SubmitRequest) (string, error) {
-	h, err := requestHash(req)
-	if err != nil {
-		return "", err
-	}
-	return "content-" + h[:32], nil
-}
+// contentKey is the Idempotency-Key derived from the request's own hash
+// (requestHash): submitting the same ticket again (say, after a timeout left
+// it unclear whether the first attempt landed) returns the first ticket
+// instead of a copy.
+func contentKey(hash string) string { return "content-" + hash[:32] }
 
-// Submit sends one ticket with key (ContentKey(req) when empty). A refusal
+// Submit sends one ticket with key (derived from its content when empty). A refusal
 // comes back as *httpapi.Error with intake's status, code, message and bad
 // fields.
 func (c *Client) Submit(ctx context.Context, req SubmitRequest, key string) (SubmitResponse, error) {
 	var out SubmitResponse
-	if key == "" {
-		var err error
-		if key, err = ContentKey(req); err != nil {
-			return out, err
-		}
-	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return out, fmt.Errorf("encode ticket: %w", err)
+	}
+	if key == "" {
+		key = contentKey(hashHex(body)) // the body is what requestHash hashes
 	}
 	hreq, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/tickets", body)
 	if err != nil {

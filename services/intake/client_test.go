@@ -52,7 +52,7 @@ func TestClientSubmit(t *testing.T) {
 		isRefusal bool
 	}{
 		{name: "missing fields", req: SubmitRequest{Subject: "x"}, status: 400, code: "invalid_ticket", badField: "tenant_id", isRefusal: true},
-		{name: "key reused for another ticket", req: other, key: "shared-key", status: 422, code: "idempotency_key_reused", isRefusal: true},
+		{name: "key reused for another ticket", req: other, key: "shared-key", status: 422, code: CodeKeyReused, isRefusal: true},
 	}
 	if _, err := c.Submit(ctx, ticket, "shared-key"); err != nil {
 		t.Fatal(err)

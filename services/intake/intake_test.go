@@ -172,7 +172,7 @@ func TestIdempotencyKey(t *testing.T) {
 	resp, body = do(t, "POST", tickets, "application/json", `{"subject":"other","description":"x","tenant_id":"rst-0042"}`, key)
 	var e apiError
 	_ = json.Unmarshal(body, &e)
-	if resp.StatusCode != http.StatusUnprocessableEntity || e.Error.Code != "idempotency_key_reused" {
+	if resp.StatusCode != http.StatusUnprocessableEntity || e.Error.Code != CodeKeyReused {
 		t.Fatalf("reused key: %d %s", resp.StatusCode, body)
 	}
 

@@ -154,10 +154,7 @@ func worldLoad(w *demoworld.World, now time.Time) ([]intake.SubmitRequest, error
 		return nil, errors.New("the benchmark offers the demo world's tickets: run it with the development Elasticsearch (unset TRIAGE_ES_ADDRESSES, keep TRIAGE_DEMO_ES on)")
 	}
 	var out []intake.SubmitRequest
-	for _, t := range w.Tickets {
-		if t.Window.Anchor.After(now) {
-			continue
-		}
+	for _, t := range pipeline.DemoTicketsBefore(w, now) {
 		out = append(out, pipeline.DemoRequest(t))
 	}
 	if len(out) == 0 {
@@ -271,16 +268,14 @@ func (pr *probe) awaitQueued(ctx context.Context, id string) (queuedTimes, error
 	for {
 		t, status, err := pr.getQueued(ctx, id)
 		switch {
-		case err != nil && ctx.Err() != nil:
+		case err == nil && status == http.StatusOK:
+			return t, nil
+		case ctx.Err() != nil:
 			return t, fmt.Errorf("ticket %s not queued within %s", id, queuedPatience)
 		case err != nil:
 			return t, err
-		case status == http.StatusOK:
-			return t, nil
 		case status != http.StatusNotFound:
 			return t, fmt.Errorf("ticket %s: queue answered %d", id, status)
-		case ctx.Err() != nil:
-			return t, fmt.Errorf("ticket %s not queued within %s", id, queuedPatience)
 		}
 	}
 }

@@ -7,15 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/triage-pipeline/triage/libs/natsembed"
 )
 
 // hops is how many consume-and-republish stages the ceiling runs, as the
@@ -28,16 +25,11 @@ const hops = 3
 // pipeline's (file storage, synchronous writes). It returns messages per
 // second through the last hop.
 func Ceiling(ctx context.Context, n, size int) (float64, error) {
-	dir, err := os.MkdirTemp("", "triage-bench-ceiling-")
-	if err != nil {
-		return 0, fmt.Errorf("temp dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	srv, err := natsembed.Start(natsembed.Options{Port: -1, StoreDir: dir})
+	srv, _, stop, err := scratchNATS("triage-bench-ceiling-")
 	if err != nil {
 		return 0, err
 	}
-	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+	defer stop()
 	nc, err := nats.Connect(srv.ClientURL())
 	if err != nil {
 		return 0, fmt.Errorf("connect: %w", err)

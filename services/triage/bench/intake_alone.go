@@ -3,13 +3,11 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/triage-pipeline/triage/libs/config"
-	"github.com/triage-pipeline/triage/libs/natsembed"
 	"github.com/triage-pipeline/triage/services/intake"
 )
 
@@ -18,19 +16,11 @@ import (
 // cost by themselves, and the fixed-rate run's figure what the rest of the
 // stack, sharing the machine, adds to it.
 func intakeAlone(ctx context.Context, tickets []intake.SubmitRequest, perSecond int, d time.Duration) (Result, error) {
-	dir, err := os.MkdirTemp("", "triage-bench-intake-")
-	if err != nil {
-		return Result{}, fmt.Errorf("temp dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	srv, err := natsembed.Start(natsembed.Options{Port: -1, StoreDir: dir})
+	srv, _, stop, err := scratchNATS("triage-bench-intake-")
 	if err != nil {
 		return Result{}, err
 	}
-	defer func() {
-		srv.Shutdown()
-		srv.WaitForShutdown()
-	}()
+	defer stop()
 	var cfg intake.Config
 	if err := config.Load("bench", &cfg, nil); err != nil {
 		return Result{}, err

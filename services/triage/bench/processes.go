@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/triage-pipeline/triage/libs/config"
-	"github.com/triage-pipeline/triage/libs/natsembed"
 	"github.com/triage-pipeline/triage/services/triage/pipeline"
 	"github.com/triage-pipeline/triage/services/triage/procs"
 )
@@ -25,19 +23,11 @@ var services = []string{"intake", "queue", "enricher", "router", "bugfiler"}
 // so the kernel schedules the services apart, as in a deployment. Services
 // log at warn, as the in-process run logs nothing.
 func runProcesses(ctx context.Context, childEnv []string, run func(context.Context, target) (Result, error)) (res Result, err error) {
-	dir, err := os.MkdirTemp("", "triage-bench-procs-")
-	if err != nil {
-		return Result{}, fmt.Errorf("temp dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	srv, err := natsembed.Start(natsembed.Options{Port: -1, StoreDir: filepath.Join(dir, "jetstream")})
+	srv, dir, stop, err := scratchNATS("triage-bench-procs-")
 	if err != nil {
 		return Result{}, err
 	}
-	defer func() {
-		srv.Shutdown()
-		srv.WaitForShutdown()
-	}()
+	defer stop()
 	var pc pipeline.Config // the demo seed, as the in-process run reads it
 	if err := config.Load("bench", &pc, nil); err != nil {
 		return Result{}, err

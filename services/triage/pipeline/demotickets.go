@@ -21,7 +21,7 @@ import (
 func SubmitDemoTickets(ctx context.Context, intakeURL string, w *demoworld.World, log *zap.Logger) (int, error) {
 	client := intake.NewClient(intakeURL, intake.ClientOptions{Retries: 3})
 	n := 0
-	for _, t := range w.Tickets {
+	for _, t := range DemoTicketsBefore(w, time.Now()) {
 		resp, err := client.Submit(ctx, DemoRequest(t), "demo-"+t.ID)
 		switch {
 		case err == nil:
@@ -31,14 +31,26 @@ func SubmitDemoTickets(ctx context.Context, intakeURL string, w *demoworld.World
 		case ctx.Err() != nil:
 			return n, nil // stopping
 		case intake.IsRefusal(err):
-			// One ticket intake refuses (say, its moment is still ahead of
-			// the clock) must not keep the others out.
+			// One ticket intake refuses must not keep the others out.
 			log.Warn("demo ticket refused", zap.String("demo_ticket", t.ID), zap.Error(err))
 		default:
 			return n, fmt.Errorf("submit demo ticket %s: %w", t.ID, err)
 		}
 	}
 	return n, nil
+}
+
+// DemoTicketsBefore is the world's tickets whose moment is not after now:
+// a world runs to the end of the current hour (DemoWorldEnd), and intake
+// refuses a ticket that happened in the future.
+func DemoTicketsBefore(w *demoworld.World, now time.Time) []demoworld.Ticket {
+	var out []demoworld.Ticket
+	for _, t := range w.Tickets {
+		if !t.Window.Anchor.After(now) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // DemoRequest is the submission support staff would make for a demo ticket.
