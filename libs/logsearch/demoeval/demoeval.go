@@ -164,6 +164,29 @@ func (r Report) Print(out io.Writer) {
 	}
 }
 
+// Started is a demo world served by a running development Elasticsearch.
+type Started struct {
+	World  *demoworld.World
+	Server *esdev.Server
+	URL    string
+	Stop   func()
+}
+
+// Start generates the world for cfg, loads it into a development server and
+// serves it on addr until Stop.
+func Start(ctx context.Context, cfg demoworld.Config, addr string) (*Started, error) {
+	d := &Started{World: demoworld.Generate(cfg), Server: esdev.New(esdev.Options{})}
+	if err := Load(d.Server, d.World); err != nil {
+		return nil, err
+	}
+	url, stop, err := d.Server.Start(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("development elasticsearch on %s: %w", addr, err)
+	}
+	d.URL, d.Stop = url, stop
+	return d, nil
+}
+
 // Served is a demo world in a running development Elasticsearch, with a
 // log finder searching it as the enricher would.
 type Served struct {
@@ -172,19 +195,15 @@ type Served struct {
 	Finder *logsearch.Finder
 }
 
-// Serve generates the world for cfg, loads it into a development server on
-// a loopback port and points a finder at it, with the enricher's default
-// settings. stop ends the searcher and the server.
+// Serve starts the world for cfg on a loopback port and points a finder at
+// it, with the enricher's default settings. stop ends the searcher and the
+// server.
 func Serve(ctx context.Context, cfg demoworld.Config) (s *Served, stop func(), err error) {
-	w := demoworld.Generate(cfg)
-	srv := esdev.New(esdev.Options{})
-	if err := Load(srv, w); err != nil {
-		return nil, nil, err
-	}
-	url, stopES, err := srv.Start(ctx, "127.0.0.1:0")
+	d, err := Start(ctx, cfg, "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
 	}
+	w, srv, url, stopES := d.World, d.Server, d.URL, d.Stop
 	var lc struct {
 		ES logsearch.Config `embed:""`
 	}

@@ -190,27 +190,21 @@ func DemoWorldEnd(now time.Time) time.Time { return now.UTC().Truncate(time.Hour
 
 // DemoES is the development Elasticsearch server loaded with a demo world.
 type DemoES struct {
-	Server *esdev.Server
-	URL    string
-	World  *demoworld.World
+	*demoeval.Started
 	// ZonesFile maps the world's tenants to their time zones, for the
 	// enricher's --tenant-zones.
 	ZonesFile string
-	Stop      func()
 }
 
 // StartDemoES serves a demo world ending now, so tickets written today find
 // today's logs, on addr; the tenant zones file is written into dir.
 func StartDemoES(ctx context.Context, addr, dir string, seed uint64) (*DemoES, error) {
-	d := &DemoES{World: demoworld.Generate(demoworld.Config{Seed: seed, End: DemoWorldEnd(time.Now())}), Server: esdev.New(esdev.Options{})}
-	if err := demoeval.Load(d.Server, d.World); err != nil {
-		return nil, err
-	}
-	url, stop, err := d.Server.Start(context.WithoutCancel(ctx), addr)
+	started, err := demoeval.Start(context.WithoutCancel(ctx), demoworld.Config{Seed: seed, End: DemoWorldEnd(time.Now())}, addr)
 	if err != nil {
-		return nil, fmt.Errorf("development elasticsearch on %s (set --es-port): %w", addr, err)
+		return nil, fmt.Errorf("%w (set --es-port)", err)
 	}
-	d.URL, d.Stop = url, stop
+	d := &DemoES{Started: started}
+	stop := d.Stop
 	b, err := json.Marshal(d.World.TenantZones())
 	if err != nil {
 		stop()
