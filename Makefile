@@ -26,13 +26,13 @@ lint:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) vet ./...); done
 
-## bench: pipeline throughput and latency against the bare JetStream ceiling
+## bench: pipeline throughput and latency against the bare JetStream ceiling, and each component's CPU per ticket (every service, NATS and the development Elasticsearch in its own process)
 bench:
 	$(TRIAGE) bench
 
-## eval: signature grouping accuracy on the LogHub samples in ../shared
+## eval: signature grouping accuracy on the LogHub samples in ../shared; log search and routing on the demo worlds; routing on the labelled development tickets (cross-validated) and the public multilingual sample, each beside a keyword baseline
 eval:
-	$(TRIAGE) eval
+	$(TRIAGE) eval --seeds 1,2,3 --folds 5
 
 ## build: binaries for every service and the triage command into bin/
 build:

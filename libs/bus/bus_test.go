@@ -13,12 +13,12 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/triage-pipeline/triage/libs/bus"
-	"github.com/triage-pipeline/triage/libs/natsembed/natstest"
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
 
 func connect(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	srv := natstest.RunJetStream(t)
+	srv := testkit.RunJetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	nc, js, err := bus.Connect(ctx, srv.ClientURL(), "test", zaptest.NewLogger(t))
@@ -63,13 +63,12 @@ func publish(t *testing.T, js jetstream.JetStream, id string) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testkit.Eventually(t, 15*time.Second, func() error {
+		if !cond() {
+			return errors.New("waiting for " + what)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func deadLetters(t *testing.T, js jetstream.JetStream) []bus.DeadLetter {
@@ -273,5 +272,33 @@ func TestLaterRetriesWithoutFailing(t *testing.T) {
 	}
 	if n := len(deadLetters(t, js)); n != 0 {
 		t.Fatalf("%d dead letters for a deferred message", n)
+	}
+}
+
+// A handler that says when to come back is retried then, not after the
+// consumer's backoff.
+func TestRetryAfterUsesTheGivenDelay(t *testing.T) {
+	js := connect(t)
+	cfg := fastConsumer("retry-after")
+	cfg.Backoff = []time.Duration{time.Hour} // would never come back in time
+	var calls atomic.Int32
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- bus.Consume(ctx, js, cfg, func(context.Context, jetstream.Msg) error {
+			if calls.Add(1) == 1 {
+				return bus.RetryAfter(errors.New("rate limited"), 50*time.Millisecond)
+			}
+			return nil
+		}, zaptest.NewLogger(t), nil)
+	}()
+	publish(t, js, "ra-1")
+	waitFor(t, "the second delivery", func() bool { return calls.Load() >= 2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if dls := deadLetters(t, js); len(dls) != 0 {
+		t.Fatalf("dead letters: %+v", dls)
 	}
 }

@@ -50,6 +50,24 @@ func Later(err error) error {
 	return laterError{err}
 }
 
+type retryAfterError struct {
+	err   error
+	delay time.Duration
+}
+
+func (r retryAfterError) Error() string { return r.err.Error() }
+func (r retryAfterError) Unwrap() error { return r.err }
+
+// RetryAfter marks a handling that must wait delay before it is tried
+// again (a rate limit that says when it lifts): the message comes back
+// after delay instead of the consumer's backoff, counted "deferred".
+func RetryAfter(err error, delay time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return retryAfterError{err: err, delay: delay}
+}
+
 // Decode reads an event body into v and checks it; a body that fails either
 // way is Permanent, since no retry can fix it.
 func Decode(msg jetstream.Msg, v interface{ Check() error }) error {
@@ -91,6 +109,9 @@ type ConsumerConfig struct {
 	// DrainTimeout bounds how long a stopping consumer hands its buffered
 	// messages to handlers; what is left is redelivered elsewhere.
 	DrainTimeout time.Duration
+	// OnConsuming, if set, is called once the consumer is pulling messages
+	// (readiness checks wait for it).
+	OnConsuming func()
 }
 
 // DefaultConsumerConfig returns production defaults for a durable consumer.
@@ -169,17 +190,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 		return err
 	}
 	log = log.With(zap.String("consumer", cfg.Durable))
-	cons, err := js.CreateOrUpdateConsumer(ctx, cfg.Stream, jetstream.ConsumerConfig{
-		Durable:        cfg.Durable,
-		FilterSubjects: cfg.FilterSubjects,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        cfg.AckWait,
-		MaxDeliver:     cfg.MaxDeliver,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-		MaxAckPending:  cfg.Concurrency * 8,
-	})
+	cons, err := ensureConsumer(ctx, js, cfg)
 	if err != nil {
-		return fmt.Errorf("ensure consumer %s on %s: %w", cfg.Durable, cfg.Stream, err)
+		return err
 	}
 	w := &worker{js: js, cfg: cfg, handle: h, log: log, metrics: metrics}
 	// Work runs under a context that outlives the shutdown signal, so a
@@ -226,6 +239,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 		return fmt.Errorf("start consumer %s: %w", cfg.Durable, err)
 	}
 	log.Info("consuming", zap.Strings("subjects", cfg.FilterSubjects))
+	if cfg.OnConsuming != nil {
+		cfg.OnConsuming()
+	}
 	// Running on without the consumer would look healthy and consume
 	// nothing, so its loss ends Consume with an error.
 	lost := func(cause error) error {
@@ -266,6 +282,61 @@ wait:
 	inflight.Wait()
 	log.Info("consumer stopped")
 	return nil
+}
+
+// ensureConsumer creates the durable consumer or updates it to this
+// version's settings, unless a newer contract version configured it: an
+// older replica restarting during a rolling upgrade then consumes with the
+// newer filter instead of narrowing it (events it does not know are put
+// off for a newer replica, see ByType).
+func ensureConsumer(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig) (jetstream.Consumer, error) {
+	return ensureConsumerAt(ctx, js, cfg, ContractVersion)
+}
+
+// ensureConsumerAt is ensureConsumer as a replica of contract version
+// version does it (tests play older replicas with it).
+func ensureConsumerAt(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, version int) (jetstream.Consumer, error) {
+	want := jetstream.ConsumerConfig{
+		Durable:        cfg.Durable,
+		FilterSubjects: cfg.FilterSubjects,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        cfg.AckWait,
+		MaxDeliver:     cfg.MaxDeliver,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		MaxAckPending:  cfg.Concurrency * 8,
+		Metadata:       map[string]string{MetadataContractVersion: strconv.Itoa(version)},
+	}
+	cons, err := js.Consumer(ctx, cfg.Stream, cfg.Durable)
+	if err == nil && contractVersion(cons.CachedInfo().Config.Metadata) > version {
+		return cons, nil
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("look up consumer %s on %s: %w", cfg.Durable, cfg.Stream, err)
+	}
+	if cons, err = js.CreateOrUpdateConsumer(ctx, cfg.Stream, want); err != nil {
+		return nil, fmt.Errorf("ensure consumer %s on %s: %w", cfg.Durable, cfg.Stream, err)
+	}
+	return cons, nil
+}
+
+// ByType dispatches on the event type (the ce-type header). An event of a
+// type this replica does not know was published by a newer version during
+// a rolling upgrade: it is put off (Later) so that a newer replica takes
+// it, and dead-lettered with that reason if none does in time.
+func ByType(handlers map[string]Handler) Handler {
+	return func(ctx context.Context, msg jetstream.Msg) error {
+		typ := msg.Headers().Get(HeaderType)
+		if typ == "" {
+			// Not an event of this pipeline (ours all carry ce-type): no
+			// version will ever handle it.
+			return Permanent(fmt.Errorf("decode %s: no %s header; not an event of this pipeline", msg.Subject(), HeaderType))
+		}
+		h, ok := handlers[typ]
+		if !ok {
+			return Later(fmt.Errorf("event type %q on %s is unknown to this version; a newer replica must handle it (replay the dead letter after upgrading)", typ, msg.Subject()))
+		}
+		return h(ctx, msg)
+	}
 }
 
 type worker struct {
@@ -311,8 +382,12 @@ func (w *worker) process(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	delay := w.cfg.backoff(meta.NumDelivered)
+	var ra retryAfterError
+	if errors.As(herr, &ra) {
+		delay = max(ra.delay, 10*time.Millisecond)
+	}
 	_ = m.NakWithDelay(delay)
-	if errors.As(herr, new(laterError)) {
+	if errors.As(herr, new(laterError)) || errors.As(herr, &ra) {
 		log.Debug("handling deferred", zap.Duration("delay", delay), zap.Error(herr))
 		w.count("deferred")
 		return

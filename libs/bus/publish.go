@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -64,7 +65,15 @@ func (e Event) Msg() (*nats.Msg, error) {
 }
 
 // Publish stores the event in JetStream and returns once the stream has it.
+// A subject with a wildcard token is refused: events are published on
+// literal subjects, and a "*" taken from a request would read as every
+// ticket to a consumer that filters on it.
 func Publish(ctx context.Context, js jetstream.JetStream, e Event, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	for _, tok := range strings.Split(e.Subject, ".") {
+		if tok == "" || tok == "*" || tok == ">" {
+			return nil, fmt.Errorf("publish %s: not a literal subject", e.Subject)
+		}
+	}
 	m, err := e.Msg()
 	if err != nil {
 		return nil, err

@@ -22,6 +22,10 @@ const (
 	TypeTicketRouted    = "io.triage.ticket.routed.v1"
 	TypeLogsPending     = "io.triage.ticket.logs_pending.v1"
 	TypeBugConfirmed    = "io.triage.bug.confirmed.v1"
+	TypeBugFiled        = "io.triage.bug.filed.v1"
+	TypeBugClosed       = "io.triage.bug.closed.v1"
+	TypeBugReopened     = "io.triage.bug.reopened.v1"
+	TypeBugFailed       = "io.triage.bug.failed.v1"
 )
 
 // Subject prefixes; the last token is the ticket id (or bug fingerprint), so
@@ -34,6 +38,10 @@ const (
 	// yet; the enricher retries them until Elasticsearch answers.
 	SubjectLogsPending = "tickets.logs_pending"
 	SubjectConfirmed   = "bugs.confirmed"
+	SubjectFiled       = "bugs.filed"
+	SubjectClosed      = "bugs.closed"
+	SubjectReopened    = "bugs.reopened"
+	SubjectFailed      = "bugs.failed"
 )
 
 // TicketSubject returns the subject of one ticket's event, e.g.
@@ -63,6 +71,9 @@ type Ticket struct {
 	Language         string    `json:"language"`
 	LanguageDetected bool      `json:"language_detected,omitempty"`
 	SubmittedAt      time.Time `json:"submitted_at"`
+	// SubmittedBy is the person whose token submitted it (support staff's
+	// "my tickets").
+	SubmittedBy string `json:"submitted_by,omitempty"`
 }
 
 // LogsStatus says what the enricher could attach.
@@ -156,6 +167,13 @@ type Routing struct {
 	RuleIDs      []string  `json:"rule_ids"`
 	RulesVersion string    `json:"rules_version"`
 	RoutedAt     time.Time `json:"routed_at"`
+	// Confidence is how sure the router is of the queue, 0.5–1.
+	Confidence float64 `json:"confidence"`
+	// NeedsTriage says the router was not sure enough to decide: a
+	// person picks the queue (the ticket waits in Queue meanwhile).
+	NeedsTriage bool `json:"needs_triage,omitempty"`
+	// Runbook is the page to open first for this component or error.
+	Runbook string `json:"runbook,omitempty"`
 }
 
 // TicketSubmitted is published by intake once a ticket is accepted.
@@ -188,14 +206,35 @@ type TicketLogsPending struct {
 	Reason  string `json:"reason"`
 }
 
-// BugConfirmed is published when an engineer confirms a bug.
+// BugConfirmed is published (by the queue) when an engineer confirms a
+// bug on a ticket: bugs.confirmed.<fingerprint>.
 type BugConfirmed struct {
+	SchemaVersion int       `json:"schema_version"`
+	Bug           BugReport `json:"bug"`
+	// TicketID is the ticket the confirmation was made on.
+	TicketID    string    `json:"ticket_id"`
+	ConfirmedBy Actor     `json:"confirmed_by"`
+	ConfirmedAt time.Time `json:"confirmed_at"`
+}
+
+// BugState is published by the bug filer: bugs.filed.<fingerprint> once
+// the issue exists (or a later confirmation was added to it),
+// bugs.closed/bugs.reopened.<fingerprint> when GitHub says so, and
+// bugs.failed.<fingerprint> when filing cannot succeed.
+type BugState struct {
 	SchemaVersion int       `json:"schema_version"`
 	Fingerprint   string    `json:"fingerprint"`
 	TicketIDs     []string  `json:"ticket_ids"`
-	Title         string    `json:"title"`
-	ConfirmedBy   string    `json:"confirmed_by"`
-	ConfirmedAt   time.Time `json:"confirmed_at"`
+	IssueNumber   int       `json:"issue_number,omitempty"`
+	IssueURL      string    `json:"issue_url,omitempty"`
+	Repository    string    `json:"repository,omitempty"`
+	At            time.Time `json:"at"`
+	// By is who closed or reopened the issue on GitHub.
+	By string `json:"by,omitempty"`
+	// Reason says why filing failed.
+	Reason string `json:"reason,omitempty"`
+	// Regression names the closed issue a new one was filed after.
+	Regression int `json:"regression,omitempty"`
 }
 
 // CheckVersion refuses bodies from a schema this code does not know.
@@ -233,8 +272,19 @@ func (e BugConfirmed) Check() error {
 	if err := CheckVersion(e.SchemaVersion); err != nil {
 		return err
 	}
-	if e.Fingerprint == "" {
+	if e.Bug.Fingerprint == "" {
 		return errors.New("confirmed bug has no fingerprint")
+	}
+	return nil
+}
+
+// Check reports a body no consumer can use.
+func (e BugState) Check() error {
+	if err := CheckVersion(e.SchemaVersion); err != nil {
+		return err
+	}
+	if e.Fingerprint == "" {
+		return errors.New("bug state has no fingerprint")
 	}
 	return nil
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/triage-pipeline/triage/libs/shareddata"
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
 
 // TestRealTicketsHaveNoDemoIDs runs the 45 public multilingual tickets
@@ -16,7 +16,7 @@ import (
 // the strict demo-world kinds may be invented from product names, version
 // numbers, prices or dates in them.
 func TestRealTicketsHaveNoDemoIDs(t *testing.T) {
-	path := shareddata.Path(t, "datasets", "tickets", "customer_support_tickets_multilang_sample.csv")
+	path := testkit.SharedPath(t, "datasets", "tickets", "customer_support_tickets_multilang_sample.csv")
 	file, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("open tickets: %v", err)
@@ -59,7 +59,7 @@ func TestRealTicketsHaveNoDemoIDs(t *testing.T) {
 // come out as a request id and every "status: NNN" as an HTTP status,
 // checked against an independent reading of the same lines.
 func TestPastedOpenStackLogs(t *testing.T) {
-	path := shareddata.Path(t, "datasets", "loghub", "OpenStack", "OpenStack_2k.log")
+	path := testkit.SharedPath(t, "datasets", "loghub", "OpenStack", "OpenStack_2k.log")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read log: %v", err)

@@ -10,8 +10,10 @@ import (
 
 // Config selects level and encoding.
 type Config struct {
-	Level  string `name:"log-level" env:"TRIAGE_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level (debug, info, warn, error)."`
-	Format string `name:"log-format" env:"TRIAGE_LOG_FORMAT" default:"json" enum:"json,console" help:"Log encoding (json, console)."`
+	Level string `name:"log-level" env:"TRIAGE_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level (debug, info, warn, error)."`
+	// The default is json for the separate services; a command may set the
+	// kong variable log_format (the one-process run sets console).
+	Format string `name:"log-format" env:"TRIAGE_LOG_FORMAT" default:"${log_format=json}" enum:"json,console" help:"Log encoding (json, console)."`
 }
 
 // New returns a logger writing to stderr.

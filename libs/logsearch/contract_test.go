@@ -7,9 +7,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/triage-pipeline/triage/libs/demoworld"
-	"github.com/triage-pipeline/triage/libs/esdev"
-	"github.com/triage-pipeline/triage/libs/esdev/escontract"
+	"github.com/triage-pipeline/triage/libs/dev/demoworld"
+	"github.com/triage-pipeline/triage/libs/dev/esdev"
+	"github.com/triage-pipeline/triage/libs/dev/esdev/escontract"
 )
 
 // Every request the enricher's search sends must be one Elastic documents:

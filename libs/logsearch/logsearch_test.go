@@ -14,8 +14,9 @@ import (
 	"time"
 
 	"github.com/triage-pipeline/triage/libs/config"
-	"github.com/triage-pipeline/triage/libs/demoworld"
-	"github.com/triage-pipeline/triage/libs/esdev"
+	"github.com/triage-pipeline/triage/libs/dev/demoworld"
+	"github.com/triage-pipeline/triage/libs/dev/esdev"
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 	"github.com/triage-pipeline/triage/libs/events"
 	"github.com/triage-pipeline/triage/libs/extract"
 )
@@ -334,17 +335,13 @@ func TestOutageOpensTheBreakerAndTicketsMoveOnAtOnce(t *testing.T) {
 		t.Fatal("an open breaker still called Elasticsearch")
 	}
 	es.srv.ClearFaults()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testkit.Eventually(t, 30*time.Second, func() error {
 		e, err := f.Find(context.Background(), ticket(1))
-		if err == nil && e.LogsStatus == events.LogsAttached {
-			break
+		if err == nil && e.LogsStatus != events.LogsAttached {
+			err = fmt.Errorf("logs %s", e.LogsStatus)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never recovered: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return err
+	})
 }
 
 func TestDiscoverURL(t *testing.T) {

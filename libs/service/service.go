@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,14 +81,20 @@ type Base struct {
 	streams  []string
 	checks   []func() error
 	stopping atomic.Bool
+	// starting are the durable consumers not yet pulling; the service is
+	// not ready until each is.
+	mu       sync.Mutex
+	starting map[string]bool
 }
 
 // AddReadinessCheck adds a condition to /readyz; call it before Run.
 func (b *Base) AddReadinessCheck(check func() error) { b.checks = append(b.checks, check) }
 
-// Start connects to NATS, ensures the streams the service uses, and binds
-// its HTTP listener (so URL is known before Run).
-func Start(ctx context.Context, name string, cfg Config, httpAddr string, log *zap.Logger, streams ...jetstream.StreamConfig) (*Base, error) {
+// Start connects to NATS, ensures every stream of the messaging contract
+// (so services can start in any order), and binds its HTTP listener (so URL
+// is known before Run).
+func Start(ctx context.Context, name string, cfg Config, httpAddr string, log *zap.Logger) (*Base, error) {
+	streams := cfg.Topology().Streams()
 	log = log.With(zap.String("service", name))
 	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "triage-"+name, log)
 	if err != nil {
@@ -126,6 +134,9 @@ func (b *Base) Close() {
 	b.NC.Close()
 }
 
+// Topology is the stream layout this service was configured with.
+func (b *Base) Topology() bus.Topology { return b.cfg.Topology() }
+
 // URL is where the service's HTTP server listens.
 func (b *Base) URL() string { return "http://" + b.ln.Addr().String() }
 
@@ -145,11 +156,32 @@ func (b *Base) ConsumerConfig(stream, durable string, subjects ...string) bus.Co
 // so a slow handler never races its own redelivery.
 func (c *Config) HandlerTimeout() time.Duration { return c.AckWait * 2 / 3 }
 
-// Consume runs a durable consumer of this service until ctx ends.
+// Consume runs a durable consumer of this service until ctx ends; the
+// service reports ready only once the consumer is pulling.
 func (b *Base) Consume(cfg bus.ConsumerConfig, h bus.Handler) func(context.Context) error {
+	b.mu.Lock()
+	if b.starting == nil {
+		b.starting = map[string]bool{}
+	}
+	b.starting[cfg.Durable] = true
+	b.mu.Unlock()
+	cfg.OnConsuming = func() {
+		b.mu.Lock()
+		delete(b.starting, cfg.Durable)
+		b.mu.Unlock()
+	}
 	return func(ctx context.Context) error {
 		return bus.Consume(ctx, b.JS, cfg, h, b.Log, b.Metrics)
 	}
+}
+
+// Ready reports why the service is not ready to work, or nil: what /readyz
+// answers.
+func (b *Base) Ready(ctx context.Context) error {
+	if problems := b.readiness(ctx); len(problems) > 0 {
+		return fmt.Errorf("%s not ready: %s", b.Name, strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 func (b *Base) ready(w http.ResponseWriter, r *http.Request) {
@@ -176,6 +208,11 @@ func (b *Base) readiness(ctx context.Context) []string {
 			problems = append(problems, fmt.Sprintf("stream %s: %v", s, err))
 		}
 	}
+	b.mu.Lock()
+	for name := range b.starting {
+		problems = append(problems, "consumer "+name+" not pulling yet")
+	}
+	b.mu.Unlock()
 	for _, check := range b.checks {
 		if err := check(); err != nil {
 			problems = append(problems, err.Error())
@@ -190,7 +227,7 @@ func (b *Base) readiness(ctx context.Context) []string {
 func (b *Base) Run(ctx context.Context, workers ...func(context.Context) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	srv := &http.Server{
-		Handler:           b.Mux,
+		Handler:           httpapi.WithLog(b.Log, b.Mux),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,

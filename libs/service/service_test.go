@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -13,7 +14,7 @@ import (
 
 	"github.com/triage-pipeline/triage/libs/bus"
 	"github.com/triage-pipeline/triage/libs/config"
-	"github.com/triage-pipeline/triage/libs/natsembed/natstest"
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
 
 type testConfig struct {
@@ -32,13 +33,13 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestHealthReadinessMetrics(t *testing.T) {
-	srv := natstest.RunJetStream(t)
+	srv := testkit.RunJetStream(t)
 	var cfg testConfig
 	if err := config.Load("test", &cfg, []string{"--nats-url", srv.ClientURL()}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	b, err := Start(ctx, "test", cfg.Config, "127.0.0.1:0", zaptest.NewLogger(t), cfg.Topology().TicketsStream())
+	b, err := Start(ctx, "test", cfg.Config, "127.0.0.1:0", zaptest.NewLogger(t))
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -81,17 +82,12 @@ func TestHealthReadinessMetrics(t *testing.T) {
 	}
 	// Without NATS: unready, still healthy.
 	srv.Shutdown()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		code, body := get(t, b.URL()+"/readyz")
-		if code == 503 && strings.Contains(body, "nats not connected") {
-			break
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if code, body := get(t, b.URL()+"/readyz"); code != 503 || !strings.Contains(body, "nats not connected") {
+			return fmt.Errorf("readyz after NATS went away: %d %s", code, body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("readyz after NATS went away: %d %s", code, body)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	if code, _ := get(t, b.URL()+"/healthz"); code != 200 {
 		t.Fatalf("healthz without NATS: %d", code)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/triage-pipeline/triage/libs/shareddata"
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
 
 func TestRunCLI(t *testing.T) {
@@ -120,7 +120,7 @@ func TestRunEvalFixture(t *testing.T) {
 }
 
 func TestRunEvalLogHub(t *testing.T) {
-	dir := shareddata.Path(t, "datasets", "loghub")
+	dir := testkit.SharedPath(t, "datasets", "loghub")
 	var out bytes.Buffer
 	if err := RunEval(context.Background(), dir, &out); err != nil {
 		t.Fatalf("RunEval: %v\n%s", err, out.String())

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/triage-pipeline/triage/libs/shareddata"
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
 
 func TestGroupingAccuracy(t *testing.T) {
@@ -91,7 +91,7 @@ func TestEvaluateLogHubErrors(t *testing.T) {
 // TestLogHubGroupingAccuracy is the acceptance test: one configuration over
 // all six LogHub samples reaches a mean GA of 0.93 with none below 0.85.
 func TestLogHubGroupingAccuracy(t *testing.T) {
-	dir := shareddata.Path(t, "datasets", "loghub")
+	dir := testkit.SharedPath(t, "datasets", "loghub")
 	ev, err := newMiner(t, Config{}).EvaluateLogHub(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestLogHubGroupingAccuracy(t *testing.T) {
 // and checks every message keeps its id (and that the candidate index agrees
 // with a full scan on them).
 func TestLogHubOrderIndependent(t *testing.T) {
-	dir := shareddata.Path(t, "datasets", "loghub")
+	dir := testkit.SharedPath(t, "datasets", "loghub")
 	files, err := filepath.Glob(filepath.Join(dir, "*", "*"+structuredSuffix))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("list datasets in %s: %v (found %d)", dir, err, len(files))
@@ -150,7 +150,7 @@ func TestLogHubOrderIndependent(t *testing.T) {
 }
 
 func BenchmarkMineLogHub(b *testing.B) {
-	dir := shareddata.Path(b, "datasets", "loghub")
+	dir := testkit.SharedPath(b, "datasets", "loghub")
 	files, err := filepath.Glob(filepath.Join(dir, "*", "*"+structuredSuffix))
 	if err != nil || len(files) == 0 {
 		b.Fatalf("list datasets in %s: %v (found %d)", dir, err, len(files))

@@ -73,8 +73,7 @@ type Service struct {
 
 // New connects the enricher (and its Elasticsearch client, if configured).
 func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
-	topo := cfg.Topology()
-	base, err := service.Start(ctx, "enricher", cfg.Config, cfg.HTTPAddr, log, topo.TicketsStream(), topo.SubmissionsStream(), topo.DeadLettersStream())
+	base, err := service.Start(ctx, "enricher", cfg.Config, cfg.HTTPAddr, log)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +132,7 @@ func loadZones(path string) (map[string]*time.Location, error) {
 // logs are pending) until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	workers := []func(context.Context) error{
-		s.Consume(s.ConsumerConfig(bus.StreamSubmissions, durable, events.SubjectSubmitted+".*"), s.handleSubmitted),
+		s.Consume(s.ConsumerConfig(bus.StreamSubmissions, durable, events.SubjectSubmitted+".*"), bus.ByType(map[string]bus.Handler{events.TypeTicketSubmitted: s.handleSubmitted})),
 	}
 	if s.finder == nil {
 		return s.Base.Run(ctx, workers...)
@@ -141,7 +140,7 @@ func (s *Service) Run(ctx context.Context) error {
 	pc := s.ConsumerConfig(bus.StreamTickets, pendingDurable, events.SubjectLogsPending+".*")
 	pc.Backoff = []time.Duration{s.cfg.ES.PendingRetry}
 	pc.MaxDeliver = max(10, int(pendingHorizon/s.cfg.ES.PendingRetry))
-	workers = append(workers, s.Consume(pc, s.handlePending))
+	workers = append(workers, s.Consume(pc, bus.ByType(map[string]bus.Handler{events.TypeLogsPending: s.handlePending})))
 	// The searcher outlives the consumers: at shutdown they finish their
 	// in-flight tickets, and those still need their searches answered.
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))

@@ -20,8 +20,9 @@ import (
 // Idempotency-Key, so the retries it makes (connection errors, 429, 5xx,
 // honouring Retry-After) can never create a second ticket.
 type Client struct {
-	base string
-	http *retryablehttp.Client
+	base  string
+	token string
+	http  *retryablehttp.Client
 }
 
 // ClientOptions tune a Client; the zero value is usable.
@@ -32,6 +33,9 @@ type ClientOptions struct {
 	Retries int
 	// MaxWait caps one wait between attempts (default 5 s).
 	MaxWait time.Duration
+	// Token is the person's triage token (support, engineer or admin),
+	// sent as Authorization: Bearer.
+	Token string
 }
 
 // NewClient returns a client for the intake at baseURL.
@@ -51,7 +55,7 @@ func NewClient(baseURL string, opts ClientOptions) *Client {
 	// Hand the last answer back instead of a generic "giving up" error, so
 	// the caller sees intake's own message.
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	return &Client{base: strings.TrimRight(baseURL, "/"), http: rc}
+	return &Client{base: strings.TrimRight(baseURL, "/"), token: opts.Token, http: rc}
 }
 
 // contentKey is the Idempotency-Key derived from the request's own hash
@@ -77,6 +81,9 @@ func (c *Client) Submit(ctx context.Context, req SubmitRequest, key string) (Sub
 		return out, fmt.Errorf("build request: %w", err)
 	}
 	hreq.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		hreq.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	hreq.Header.Set("Idempotency-Key", key)
 	resp, err := c.http.Do(hreq)
 	if err != nil {
@@ -111,8 +118,12 @@ func answerError(status int, raw []byte) error {
 	if text == "" {
 		text = http.StatusText(status)
 	}
-	return &httpapi.Error{Status: status, Code: "unexpected_answer", Message: text}
+	return &httpapi.Error{Status: status, Code: CodeUnexpectedAnswer, Message: text}
 }
+
+// CodeUnexpectedAnswer is the client's own code for an answer that is not
+// the API's JSON (a proxy's error page, say); no service sends it.
+const CodeUnexpectedAnswer httpapi.Code = "unexpected_answer"
 
 // IsRefusal reports whether err is intake refusing the ticket as sent (a 4xx):
 // retrying the same request cannot help, fixing it can.

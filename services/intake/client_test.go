@@ -17,7 +17,7 @@ import (
 
 func TestClientSubmit(t *testing.T) {
 	s := startIntake(t)
-	c := NewClient(s.URL(), ClientOptions{Retries: -1})
+	c := NewClient(s.URL(), ClientOptions{Retries: -1, Token: tokenFor(s)})
 	ctx := context.Background()
 	ticket := SubmitRequest{Subject: "Printer offline", Description: "The kitchen printer stopped at 19:05.", TenantID: "rst-0007",
 		Identifiers: events.Identifiers{OrderIDs: []string{"ord_0000000042"}}}
@@ -47,12 +47,12 @@ func TestClientSubmit(t *testing.T) {
 		req       SubmitRequest
 		key       string
 		status    int
-		code      string
+		code      httpapi.Code
 		badField  string
 		isRefusal bool
 	}{
-		{name: "missing fields", req: SubmitRequest{Subject: "x"}, status: 400, code: "invalid_ticket", badField: "tenant_id", isRefusal: true},
-		{name: "key reused for another ticket", req: other, key: "shared-key", status: 422, code: CodeKeyReused, isRefusal: true},
+		{name: "missing fields", req: SubmitRequest{Subject: "x"}, status: 400, code: httpapi.CodeInvalidTicket, badField: "tenant_id", isRefusal: true},
+		{name: "key reused for another ticket", req: other, key: "shared-key", status: 422, code: httpapi.CodeIdempotencyKeyReused, isRefusal: true},
 	}
 	if _, err := c.Submit(ctx, ticket, "shared-key"); err != nil {
 		t.Fatal(err)
@@ -102,14 +102,14 @@ func TestClientRetriesUnavailable(t *testing.T) {
 		}
 		if n <= 2 || failAll.Load() {
 			w.Header().Set("Retry-After", "0")
-			httpapi.WriteError(w, httpapi.Errorf(http.StatusServiceUnavailable, "store_unavailable", "try again"))
+			httpapi.WriteError(w, r, httpapi.Errorf(httpapi.CodeStoreUnavailable, "try again"))
 			return
 		}
 		proxy.ServeHTTP(w, r)
 	}))
 	defer front.Close()
 
-	c := NewClient(front.URL, ClientOptions{Retries: 3})
+	c := NewClient(front.URL, ClientOptions{Retries: 3, Token: tokenFor(s)})
 	got, err := c.Submit(context.Background(), SubmitRequest{Subject: "s", Description: "d", TenantID: "rst-0001"}, "retry-key")
 	if err != nil {
 		t.Fatal(err)

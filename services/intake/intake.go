@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/triage-pipeline/triage/libs/auth"
 	"github.com/triage-pipeline/triage/libs/bus"
 	"github.com/triage-pipeline/triage/libs/events"
 	"github.com/triage-pipeline/triage/libs/extract"
@@ -56,6 +57,7 @@ type Service struct {
 	tickets     jetstream.Stream
 	now         func() time.Time
 	metrics     *metrics
+	auth        *auth.Store
 }
 
 type metrics struct {
@@ -65,8 +67,7 @@ type metrics struct {
 
 // New connects intake and binds its listener.
 func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
-	topo := cfg.Topology()
-	base, err := service.Start(ctx, "intake", cfg.Config, cfg.HTTPAddr, log, topo.TicketsStream(), topo.SubmissionsStream())
+	base, err := service.Start(ctx, "intake", cfg.Config, cfg.HTTPAddr, log)
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +91,15 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 		}),
 	}
 	base.Registry.MustRegister(s.metrics.submitted, s.metrics.latency)
-	base.Mux.Handle("/api/v1/tickets", httpapi.Methods(map[string]http.HandlerFunc{http.MethodPost: s.submit}))
-	base.Mux.Handle("/api/v1/tickets/{id}", httpapi.Methods(map[string]http.HandlerFunc{http.MethodGet: s.status}))
+	if s.auth, err = auth.Open(ctx, base.JS, cfg.Topology()); err != nil {
+		base.Close()
+		return nil, err
+	}
+	// Support staff, engineers and admins submit and follow tickets.
+	base.Mux.Handle("/api/v1/tickets", httpapi.Methods(map[string]http.HandlerFunc{
+		http.MethodPost: s.auth.Require(auth.RoleSupport, http.HandlerFunc(s.submit)).ServeHTTP}))
+	base.Mux.Handle("/api/v1/tickets/{id}", httpapi.Methods(map[string]http.HandlerFunc{
+		http.MethodGet: s.auth.Require(auth.RoleSupport, http.HandlerFunc(s.status)).ServeHTTP}))
 	base.Mux.HandleFunc("/", httpapi.NotFound)
 	return s, nil
 }
@@ -114,10 +122,6 @@ const HeaderRequestHash = "Triage-Request-Hash"
 
 const maxIdempotencyKey = 255
 
-// CodeKeyReused is the error code of an Idempotency-Key sent again with a
-// different ticket (422).
-const CodeKeyReused = "idempotency_key_reused"
-
 // keyNamespace derives ticket ids from Idempotency-Keys (UUID v5).
 var keyNamespace = uuid.MustParse("6f1c2b1e-8a53-4c8e-9a0e-5d3c1f7b2a90")
 
@@ -133,11 +137,11 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 			// The store may or may not have the ticket (a timeout after it
 			// stored it); only a retry with the same key is safe.
 			w.Header().Set("Retry-After", "1")
-			err = httpapi.Errorf(http.StatusServiceUnavailable, "store_unavailable",
+			err = httpapi.Errorf(httpapi.CodeStoreUnavailable,
 				"the ticket could not be confirmed as stored; retry with the same Idempotency-Key (without one, check the queue first to avoid a duplicate)")
 		}
 		s.metrics.submitted.WithLabelValues(outcome).Inc()
-		httpapi.WriteError(w, err)
+		httpapi.WriteError(w, r, err)
 		return
 	}
 	outcome := "accepted"
@@ -154,7 +158,7 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 func (s *Service) accept(r *http.Request) (SubmitResponse, error) {
 	key := r.Header.Get("Idempotency-Key")
 	if key != "" && (len(key) > maxIdempotencyKey || !utf8.ValidString(key) || hasControl(key, false)) {
-		return SubmitResponse{}, httpapi.Errorf(http.StatusBadRequest, "invalid_idempotency_key",
+		return SubmitResponse{}, httpapi.Errorf(httpapi.CodeInvalidIdempotencyKey,
 			"Idempotency-Key must be 1-%d printable characters (a UUID is a good choice)", maxIdempotencyKey)
 	}
 	now := s.now().UTC()
@@ -162,6 +166,8 @@ func (s *Service) accept(r *http.Request) (SubmitResponse, error) {
 	if err != nil {
 		return SubmitResponse{}, err
 	}
+	p, _ := auth.From(r.Context())
+	req.submittedBy = p.Name
 	ctx := r.Context()
 	if key == "" {
 		id, err := uuid.NewV7()
@@ -207,7 +213,7 @@ func (s *Service) acceptOnce(ctx context.Context, key string, req SubmitRequest,
 		return SubmitResponse{}, fmt.Errorf("read earlier submission of ticket %s: %w", id, err)
 	}
 	if prev.Header.Get(HeaderRequestHash) != reqHash {
-		return SubmitResponse{}, httpapi.Errorf(http.StatusUnprocessableEntity, CodeKeyReused,
+		return SubmitResponse{}, httpapi.Errorf(httpapi.CodeIdempotencyKeyReused,
 			"this Idempotency-Key was used for a different ticket (%s); use a new key for a new ticket", id)
 	}
 	s.Log.Info("idempotent retry answered", logging.TicketID(id))
@@ -239,7 +245,7 @@ func (req SubmitRequest) ticket(id string, now time.Time) events.Ticket {
 	t := events.Ticket{
 		ID: id, Subject: req.Subject, Description: req.Description, TenantID: req.TenantID,
 		Reporter: req.Reporter, Identifiers: req.Identifiers, Channel: req.Channel,
-		Language: req.Language, SubmittedAt: now,
+		Language: req.Language, SubmittedAt: now, SubmittedBy: req.submittedBy,
 	}
 	if t.Channel == "" {
 		t.Channel = "api"

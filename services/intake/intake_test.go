@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,17 +12,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/triage-pipeline/triage/libs/auth"
 	"github.com/triage-pipeline/triage/libs/config"
-	"github.com/triage-pipeline/triage/libs/natsembed/natstest"
-	"github.com/triage-pipeline/triage/libs/service/servicetest"
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
+	"github.com/triage-pipeline/triage/libs/httpapi"
 )
+
+// testTokens holds a support token for each running test intake, by its
+// URL, so do sends it.
+var testTokens sync.Map
 
 func startIntake(t *testing.T) *Service {
 	t.Helper()
-	srv := natstest.RunJetStream(t)
+	srv := testkit.RunJetStream(t)
 	var cfg Config
 	if err := config.Load("intake", &cfg, []string{"--nats-url", srv.ClientURL(), "--http-addr", "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
@@ -30,14 +37,25 @@ func startIntake(t *testing.T) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	servicetest.Run(t, s)
+	testkit.RunService(t, s)
+	token, _, err := s.auth.Issue(t.Context(), "sato", auth.RoleSupport, time.Hour, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testTokens.Store(s.URL(), token)
+	t.Cleanup(func() { testTokens.Delete(s.URL()) })
 	return s
+}
+
+func tokenFor(s *Service) string {
+	v, _ := testTokens.Load(s.URL())
+	return v.(string)
 }
 
 type apiError struct {
 	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Code    httpapi.Code `json:"code"`
+		Message string       `json:"message"`
 		Fields  []struct {
 			Field string `json:"field"`
 			Code  string `json:"code"`
@@ -54,6 +72,12 @@ func do(t *testing.T, method, url, contentType, body string, header map[string]s
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	testTokens.Range(func(u, tok any) bool {
+		if strings.HasPrefix(url, u.(string)) {
+			req.Header.Set("Authorization", "Bearer "+tok.(string))
+		}
+		return true
+	})
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
@@ -75,7 +99,7 @@ func TestBadInputs(t *testing.T) {
 		name, method, url, contentType, body string
 		header                               map[string]string
 		status                               int
-		code                                 string
+		code                                 httpapi.Code
 		fields                               []string
 	}{
 		{name: "not json content type", method: "POST", url: tickets, contentType: "text/plain", body: "hello", status: 415, code: "unsupported_media_type"},
@@ -172,7 +196,7 @@ func TestIdempotencyKey(t *testing.T) {
 	resp, body = do(t, "POST", tickets, "application/json", `{"subject":"other","description":"x","tenant_id":"rst-0042"}`, key)
 	var e apiError
 	_ = json.Unmarshal(body, &e)
-	if resp.StatusCode != http.StatusUnprocessableEntity || e.Error.Code != CodeKeyReused {
+	if resp.StatusCode != http.StatusUnprocessableEntity || e.Error.Code != httpapi.CodeIdempotencyKeyReused {
 		t.Fatalf("reused key: %d %s", resp.StatusCode, body)
 	}
 
@@ -210,7 +234,23 @@ func TestIdempotencyOutlivesDuplicateWindow(t *testing.T) {
 	if _, err := s.JS.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// The window is over once a message id published now is forgotten.
+	probe := func() error {
+		m := nats.NewMsg("tickets.submitted.window-probe")
+		m.Header.Set(jetstream.MsgIDHeader, "window-probe")
+		ack, err := s.JS.PublishMsg(ctx, m)
+		if err != nil {
+			return err
+		}
+		if ack.Duplicate {
+			return errors.New("the duplicate window still remembers the probe")
+		}
+		return nil
+	}
+	if err := probe(); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 10*time.Second, probe)
 	resp, body := do(t, "POST", s.URL()+"/api/v1/tickets", "application/json", validTicket, key)
 	var again accepted
 	_ = json.Unmarshal(body, &again)
@@ -239,5 +279,50 @@ func TestOccurredAtReachesTheTicket(t *testing.T) {
 		if got == nil || !got.Equal(want) || got.Location() != time.UTC {
 			t.Errorf("%q: occurred_at %v, want %v", sent, got, want)
 		}
+	}
+}
+
+// Submitting and following tickets needs a token; the ticket records whose.
+func TestSubmissionNeedsAToken(t *testing.T) {
+	s := startIntake(t)
+	ctx := t.Context()
+	revoked, rec, err := s.auth.Issue(ctx, "gone", auth.RoleSupport, time.Hour, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.auth.Revoke(ctx, rec.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, auth string
+		status     int
+	}{
+		{"none", "", 401}, {"not bearer", "Basic eDp5", 401}, {"unknown", "Bearer trg_abc_def", 401}, {"revoked", "Bearer " + revoked, 401},
+	} {
+		req, _ := http.NewRequest("POST", s.URL()+"/api/v1/tickets", strings.NewReader(validTicket))
+		req.Header.Set("Content-Type", "application/json")
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, resp.StatusCode, tc.status)
+		}
+	}
+	c := NewClient(s.URL(), ClientOptions{Retries: -1, Token: tokenFor(s)})
+	got, err := c.Submit(ctx, SubmitRequest{Subject: "s", Description: "d", TenantID: "rst-0001"}, "who-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.submissions.GetLastMsgForSubject(ctx, "tickets.submitted."+got.TicketID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(m.Data), `"submitted_by":"sato"`) {
+		t.Fatalf("the ticket does not say who submitted it: %s", m.Data)
 	}
 }

@@ -31,6 +31,8 @@ type SubmitRequest struct {
 
 	// occurredAt is OccurredAt as validate parsed it.
 	occurredAt time.Time
+	// submittedBy is the person whose token sent it.
+	submittedBy string
 }
 
 // Limits on a submission; the body limit itself is configuration.
@@ -55,7 +57,7 @@ var (
 func decodeSubmit(r *http.Request, maxBody int64, now time.Time) (SubmitRequest, error) {
 	var req SubmitRequest
 	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
-		return req, httpapi.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
+		return req, httpapi.Errorf(httpapi.CodeUnsupportedMediaType,
 			"Content-Type must be application/json, got %q", ct)
 	}
 	if r.ContentLength > maxBody {
@@ -67,10 +69,10 @@ func decodeSubmit(r *http.Request, maxBody int64, now time.Time) (SubmitRequest,
 		if errors.As(err, &mbe) {
 			return req, tooLarge(maxBody)
 		}
-		return req, httpapi.Errorf(http.StatusBadRequest, "unreadable_body", "could not read the request body: %v", err)
+		return req, httpapi.Errorf(httpapi.CodeUnreadableBody, "could not read the request body: %v", err)
 	}
 	if !utf8.Valid(body) {
-		return req, httpapi.Errorf(http.StatusBadRequest, "invalid_encoding", "the body must be UTF-8 encoded JSON")
+		return req, httpapi.Errorf(httpapi.CodeInvalidEncoding, "the body must be UTF-8 encoded JSON")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -78,10 +80,10 @@ func decodeSubmit(r *http.Request, maxBody int64, now time.Time) (SubmitRequest,
 		return req, jsonError(err)
 	}
 	if dec.More() {
-		return req, httpapi.Errorf(http.StatusBadRequest, "invalid_json", "the body must hold exactly one JSON object")
+		return req, httpapi.Errorf(httpapi.CodeInvalidJSON, "the body must hold exactly one JSON object")
 	}
 	if fields := req.validate(now); len(fields) > 0 {
-		e := httpapi.Errorf(http.StatusBadRequest, "invalid_ticket", "the ticket has %d invalid field(s); see fields", len(fields))
+		e := httpapi.Errorf(httpapi.CodeInvalidTicket, "the ticket has %d invalid field(s); see fields", len(fields))
 		e.Fields = fields
 		return req, e
 	}
@@ -95,7 +97,7 @@ func isJSON(contentType string) bool {
 }
 
 func tooLarge(limit int64) error {
-	return httpapi.Errorf(http.StatusRequestEntityTooLarge, "body_too_large",
+	return httpapi.Errorf(httpapi.CodeBodyTooLarge,
 		"the body is larger than %d bytes; shorten the description or attach logs by id instead", limit)
 }
 
@@ -104,20 +106,20 @@ func jsonError(err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return httpapi.Errorf(http.StatusBadRequest, "invalid_json", "malformed JSON at byte %d: %v", syn.Offset, err)
+		return httpapi.Errorf(httpapi.CodeInvalidJSON, "malformed JSON at byte %d: %v", syn.Offset, err)
 	case errors.As(err, &typ):
-		e := httpapi.Errorf(http.StatusBadRequest, "invalid_ticket", "field %q must be a %s", typ.Field, typ.Type.String())
-		e.Fields = []httpapi.FieldError{{Field: typ.Field, Code: "wrong_type", Message: fmt.Sprintf("must be a %s, got a JSON %s", jsonKind(typ.Type.String()), typ.Value)}}
+		e := httpapi.Errorf(httpapi.CodeInvalidTicket, "field %q must be a %s", typ.Field, typ.Type.String())
+		e.Fields = []httpapi.FieldError{{Field: typ.Field, Code: httpapi.FieldWrongType, Message: fmt.Sprintf("must be a %s, got a JSON %s", jsonKind(typ.Type.String()), typ.Value)}}
 		return e
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		e := httpapi.Errorf(http.StatusBadRequest, "invalid_ticket", "unknown field %q", name)
-		e.Fields = []httpapi.FieldError{{Field: name, Code: "unknown_field", Message: "not a ticket field; see the API documentation for field names"}}
+		e := httpapi.Errorf(httpapi.CodeInvalidTicket, "unknown field %q", name)
+		e.Fields = []httpapi.FieldError{{Field: name, Code: httpapi.FieldUnknown, Message: "not a ticket field; see the API documentation for field names"}}
 		return e
 	case errors.Is(err, io.EOF):
-		return httpapi.Errorf(http.StatusBadRequest, "invalid_json", "the body is empty; send a JSON ticket")
+		return httpapi.Errorf(httpapi.CodeInvalidJSON, "the body is empty; send a JSON ticket")
 	default:
-		return httpapi.Errorf(http.StatusBadRequest, "invalid_json", "malformed JSON: %v", err)
+		return httpapi.Errorf(httpapi.CodeInvalidJSON, "malformed JSON: %v", err)
 	}
 }
 
@@ -134,7 +136,7 @@ func jsonKind(goType string) string {
 
 func (req *SubmitRequest) validate(now time.Time) []httpapi.FieldError {
 	var fe []httpapi.FieldError
-	add := func(field, code, msg string, args ...any) {
+	add := func(field string, code httpapi.FieldCode, msg string, args ...any) {
 		fe = append(fe, httpapi.FieldError{Field: field, Code: code, Message: fmt.Sprintf(msg, args...)})
 	}
 	req.Subject = strings.TrimSpace(req.Subject)
@@ -148,44 +150,44 @@ func (req *SubmitRequest) validate(now time.Time) []httpapi.FieldError {
 	text := func(field, v string, max int, multiline bool) {
 		switch {
 		case utf8.RuneCountInString(v) > max:
-			add(field, "too_long", "at most %d characters, got %d", max, utf8.RuneCountInString(v))
+			add(field, httpapi.FieldTooLong, "at most %d characters, got %d", max, utf8.RuneCountInString(v))
 		case hasControl(v, multiline):
-			add(field, "control_characters", "contains control characters; send plain text")
+			add(field, httpapi.FieldControlCharacters, "contains control characters; send plain text")
 		}
 	}
 	if req.Subject == "" {
-		add("subject", "required", "is required: a one-line summary of the problem")
+		add("subject", httpapi.FieldRequired, "is required: a one-line summary of the problem")
 	} else {
 		text("subject", req.Subject, maxSubject, false)
 	}
 	if req.Description == "" {
-		add("description", "required", "is required: what the customer saw, when, and what they were doing")
+		add("description", httpapi.FieldRequired, "is required: what the customer saw, when, and what they were doing")
 	} else {
 		text("description", req.Description, maxDescription, true)
 	}
 	switch {
 	case req.TenantID == "":
-		add("tenant_id", "required", "is required: the customer's tenant (restaurant) id, e.g. rst-0042")
+		add("tenant_id", httpapi.FieldRequired, "is required: the customer's tenant (restaurant) id, e.g. rst-0042")
 	case !tenantIDPattern.MatchString(req.TenantID):
-		add("tenant_id", "invalid_format", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+		add("tenant_id", httpapi.FieldInvalidFormat, "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
 	text("reporter", req.Reporter, maxReporter, false)
 	if req.OccurredAt != "" {
 		t, err := time.Parse(time.RFC3339, req.OccurredAt)
 		switch {
 		case err != nil:
-			add("occurred_at", "invalid_time", "must be an RFC 3339 time such as 2026-11-21T19:05:00+09:00")
+			add("occurred_at", httpapi.FieldInvalidTime, "must be an RFC 3339 time such as 2026-11-21T19:05:00+09:00")
 		case t.After(now.Add(maxFutureSkew)):
-			add("occurred_at", "in_future", "is in the future (%s); check the date and time zone", t.Format(time.RFC3339))
+			add("occurred_at", httpapi.FieldInFuture, "is in the future (%s); check the date and time zone", t.Format(time.RFC3339))
 		default:
 			req.occurredAt = t.UTC()
 		}
 	}
 	if req.Channel != "" && !slices.Contains(channels, req.Channel) {
-		add("channel", "invalid_value", "must be one of %s", strings.Join(channels, ", "))
+		add("channel", httpapi.FieldInvalidValue, "must be one of %s", strings.Join(channels, ", "))
 	}
 	if req.Language != "" && req.Language != "ja" && req.Language != "en" {
-		add("language", "invalid_value", "must be \"ja\" or \"en\", or left out to detect it")
+		add("language", httpapi.FieldInvalidValue, "must be \"ja\" or \"en\", or left out to detect it")
 	}
 	for _, ids := range []struct {
 		field string
@@ -198,7 +200,7 @@ func (req *SubmitRequest) validate(now time.Time) []httpapi.FieldError {
 		{"identifiers.device_ids", &req.Identifiers.DeviceIDs},
 	} {
 		if len(*ids.list) > maxIDsPerKind {
-			add(ids.field, "too_many", "at most %d ids, got %d", maxIDsPerKind, len(*ids.list))
+			add(ids.field, httpapi.FieldTooMany, "at most %d ids, got %d", maxIDsPerKind, len(*ids.list))
 			continue
 		}
 		for i, id := range *ids.list {

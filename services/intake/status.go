@@ -40,12 +40,12 @@ type StageTime struct {
 func (s *Service) status(w http.ResponseWriter, r *http.Request) {
 	id := strings.ToLower(r.PathValue("id"))
 	if !ticketIDPattern.MatchString(id) {
-		httpapi.WriteError(w, httpapi.Errorf(http.StatusNotFound, "ticket_not_found", "no ticket %q: ticket ids look like 0193f0c2-7b1a-7d4e-9a53-2f0c1b9e4d11", r.PathValue("id")))
+		httpapi.WriteError(w, r, httpapi.Errorf(httpapi.CodeTicketNotFound, "no ticket %q: ticket ids look like 0193f0c2-7b1a-7d4e-9a53-2f0c1b9e4d11", r.PathValue("id")))
 		return
 	}
 	st, err := s.lookup(r.Context(), id)
 	if err != nil {
-		httpapi.WriteError(w, err)
+		httpapi.WriteError(w, r, err)
 		return
 	}
 	httpapi.WriteJSON(w, http.StatusOK, st)
@@ -84,7 +84,7 @@ func (s *Service) lookup(ctx context.Context, id string) (Status, error) {
 		}
 	}
 	if st.Stage == "" {
-		return st, httpapi.Errorf(http.StatusNotFound, "ticket_not_found", "no ticket %s", id)
+		return st, httpapi.Errorf(httpapi.CodeTicketNotFound, "no ticket %s", id)
 	}
 	return st, nil
 }

@@ -1,183 +1,183 @@
-// Package queue materialises routed tickets into JetStream KV (the state of
-// each ticket, updated with compare-and-set) and serves the escalation and
-// support queues ordered by priority, then age.
+// Package queue is the escalation engineers' queue. People's actions
+// (claim, release, reassign, status, comment, re-route, confirm bug) are
+// events on the ticket's own subject in TICKETS, written with a
+// compare-and-set on the ticket's whole history: the action and its history
+// entry are one write, and two people can never both win. The queue
+// materialises each ticket's current state from its events into JetStream
+// KV, keeps the open tickets in memory in queue order, and serves the JSON
+// API, live updates (Server-Sent Events) and the web pages, by role.
 package queue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/triage-pipeline/triage/libs/auth"
 	"github.com/triage-pipeline/triage/libs/bus"
 	"github.com/triage-pipeline/triage/libs/events"
-	"github.com/triage-pipeline/triage/libs/logging"
 	"github.com/triage-pipeline/triage/libs/service"
 )
 
 // Config configures the queue.
 type Config struct {
 	service.Config `embed:""`
-	HTTPAddr       string        `name:"http-addr" env:"TRIAGE_QUEUE_HTTP_ADDR" default:"127.0.0.1:8081" help:"Listen address of the queue API."`
+	HTTPAddr       string        `name:"http-addr" env:"TRIAGE_QUEUE_HTTP_ADDR" default:"127.0.0.1:8081" help:"Listen address of the queue API and web UI."`
 	MaxWait        time.Duration `name:"max-wait" env:"TRIAGE_QUEUE_MAX_WAIT" default:"30s" help:"Longest ?wait= a client may ask for on a ticket."`
+	PublicURL      string        `name:"public-url" env:"TRIAGE_PUBLIC_URL" help:"Where people reach the web UI (links in GitHub issues); defaults to this service's own address."`
+	IntakeURL      string        `name:"intake-url" env:"TRIAGE_INTAKE_URL" default:"" help:"Intake's URL as the browser reaches it, for the submit form (empty: the same origin, behind one front door)."`
+	BusinessHours  string        `name:"business-hours" env:"TRIAGE_BUSINESS_HOURS" default:"Mon-Fri 09:00-18:00" help:"When the SLA clock runs, e.g. \"Mon-Fri 09:00-18:00\"."`
+	BusinessZone   string        `name:"business-time-zone" env:"TRIAGE_BUSINESS_TIME_ZONE" default:"Asia/Tokyo" help:"Time zone of the business hours."`
+	SLATargets     string        `name:"sla-targets" env:"TRIAGE_SLA_TARGETS" default:"P1=15m/4h,P2=1h/16h,P3=4h/48h,P4=24h/160h" help:"Response/resolution targets per severity, in business time."`
+	SLAAlwaysOn    []string      `name:"sla-always-on" env:"TRIAGE_SLA_ALWAYS_ON" default:"P1" help:"Severities whose SLA clock runs around the clock."`
+	SLACheck       time.Duration `name:"sla-check" env:"TRIAGE_SLA_CHECK" default:"15s" help:"How often open tickets are checked for a missed SLA."`
+	MaxComment     int           `name:"max-comment" env:"TRIAGE_QUEUE_MAX_COMMENT" default:"10000" help:"Longest comment, in characters."`
+
+	hours *BusinessHours
 }
 
-const durable = "queue"
+// Validate checks the queue's own settings.
+func (c *Config) Validate() error {
+	h, err := ParseBusinessHours(c.BusinessHours, c.BusinessZone, c.SLATargets, c.SLAAlwaysOn)
+	if err != nil {
+		return err
+	}
+	c.hours = h
+	switch {
+	case c.SLACheck < time.Second:
+		return fmt.Errorf("--sla-check must be at least 1s, got %s", c.SLACheck)
+	case c.MaxComment < 100 || c.MaxComment > 100000:
+		return fmt.Errorf("--max-comment must be 100 to 100000, got %d", c.MaxComment)
+	}
+	return nil
+}
 
-// Ticket statuses in the queue.
 const (
-	StatusNew = "new"
+	source         = "triage/queue"
+	durable        = "queue"
+	bugsDurable    = "queue-bugs"
+	maxActionTries = 20
 )
-
-// Ticket is a ticket's current state, the value in the tickets bucket.
-type Ticket struct {
-	SchemaVersion int               `json:"schema_version"`
-	Ticket        events.Ticket     `json:"ticket"`
-	Enrichment    events.Enrichment `json:"enrichment"`
-	Routing       events.Routing    `json:"routing"`
-	Status        string            `json:"status"`
-	CreatedAt     time.Time         `json:"created_at"`
-	UpdatedAt     time.Time         `json:"updated_at"`
-	// SourceSeq is the TICKETS stream sequence of the last routed event
-	// applied, so a redelivered or older event changes nothing.
-	SourceSeq uint64 `json:"source_seq"`
-}
 
 // Service is a running queue.
 type Service struct {
 	*service.Base
-	cfg  Config
-	kv   jetstream.KeyValue
-	view *view
-	now  func() time.Time
+	cfg     Config
+	st      *store
+	auth    *auth.Store
+	view    *view
+	hub     *hub
+	now     func() time.Time
+	metrics *metrics
+	// pages renders the web UI, its templates parsed once.
+	pages *pages
+	// materialize is off only in tests that play a crash between an
+	// action's write and the view's update.
+	materialize bool
 }
 
-// New connects the queue and opens its bucket.
+type metrics struct {
+	actions  *prometheus.CounterVec
+	breaches *prometheus.CounterVec
+}
+
+// New connects the queue, opens its buckets and binds its listener.
 func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
-	topo := cfg.Topology()
-	base, err := service.Start(ctx, "queue", cfg.Config, cfg.HTTPAddr, log, topo.TicketsStream(), topo.DeadLettersStream())
+	if cfg.hours == nil {
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	base, err := service.Start(ctx, "queue", cfg.Config, cfg.HTTPAddr, log)
 	if err != nil {
 		return nil, err
 	}
-	kv, err := bus.EnsureBucket(ctx, base.JS, topo.TicketsBucket())
+	s := &Service{Base: base, cfg: cfg, view: newView(), hub: newHub(), now: time.Now, materialize: true}
+	if s.st, err = openStore(ctx, base.JS, cfg.Topology(), cfg.hours); err == nil {
+		s.auth, err = auth.Open(ctx, base.JS, cfg.Topology())
+	}
 	if err != nil {
 		base.Close()
 		return nil, err
 	}
-	s := &Service{Base: base, cfg: cfg, kv: kv, view: newView(), now: time.Now}
+	s.metrics = &metrics{
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "triage_queue_actions_total",
+			Help: "People's actions on tickets, by action and outcome (done, conflict, stale, refused).",
+		}, []string{"action", "outcome"}),
+		breaches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "triage_sla_breaches_total",
+			Help: "SLA targets missed, by kind (response, resolution) and severity; each counted once.",
+		}, []string{"kind", "severity"}),
+	}
+	base.Registry.MustRegister(s.metrics.actions, s.metrics.breaches,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "triage_queue_long_polls_waiting",
+			Help: "Requests waiting (?wait=) for a ticket to reach the queue.",
+		}, func() float64 { return float64(s.view.waitingAll()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "triage_queue_open_tickets",
+			Help: "Open tickets in the queue's view.",
+		}, func() float64 { return float64(s.view.size()) }),
+	)
+	// The embedded templates are part of the build: a broken one stops
+	// start-up rather than serving 500s.
+	if s.pages, err = newPages(s, pageNames()...); err != nil {
+		base.Close()
+		return nil, fmt.Errorf("web pages: %w", err)
+	}
 	s.routes()
 	base.AddReadinessCheck(func() error {
 		if !s.view.isLoaded() {
-			return errors.New("queue view still loading from the tickets bucket")
+			return errors.New("queue view still loading from the open-tickets bucket")
 		}
 		return nil
 	})
 	return s, nil
 }
 
-// Run consumes routed tickets and serves the API until ctx ends.
+// OpenTickets is the number of open tickets the view holds.
+func (s *Service) OpenTickets() int { return s.view.size() }
+
+// withoutMaterializer is for tests: the service answers and writes actions
+// but does not update the state buckets (as if it crashed right after).
+func (s *Service) withoutMaterializer() { s.materialize = false }
+
+// Run consumes ticket and bug events and serves the API until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	cc := s.ConsumerConfig(bus.StreamTickets, durable, events.SubjectRouted+".*")
-	return s.Base.Run(ctx, s.Consume(cc, s.handle), s.watch)
+	workers := []func(context.Context) error{s.watchOpen, s.watchTickets, s.watchSLA}
+	if s.materialize {
+		handlers := map[string]bus.Handler{}
+		var subjects []string
+		for _, k := range events.Kinds() {
+			if k.Stream == bus.StreamTickets && k.Type != events.TypeTicketEnriched && k.Type != events.TypeLogsPending {
+				handlers[k.Type] = s.handleTicketEvent
+				subjects = append(subjects, k.Subject+".*")
+			}
+		}
+		workers = append(workers,
+			s.Consume(s.ConsumerConfig(bus.StreamTickets, durable, subjects...), bus.ByType(handlers)),
+			s.Consume(s.ConsumerConfig(bus.StreamBugs, bugsDurable,
+				events.SubjectFiled+".*", events.SubjectClosed+".*", events.SubjectReopened+".*", events.SubjectFailed+".*"),
+				bus.ByType(map[string]bus.Handler{
+					events.TypeBugFiled: s.handleBugState, events.TypeBugClosed: s.handleBugState,
+					events.TypeBugReopened: s.handleBugState, events.TypeBugFailed: s.handleBugState,
+				})),
+		)
+	}
+	return s.Base.Run(ctx, workers...)
 }
 
-func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
-	var in events.TicketRouted
-	if err := bus.Decode(msg, &in); err != nil {
-		return err
+// publicURL is where people reach the web UI.
+func (s *Service) publicURL() string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
 	}
-	meta, err := msg.Metadata()
-	if err != nil {
-		return fmt.Errorf("message metadata: %w", err)
-	}
-	seq := meta.Sequence.Stream
-	now := s.now().UTC()
-	// A lost compare-and-set (another replica, or attempts 1 and 2 of one
-	// ticket at once) is normal: read again and apply on top, at once.
-	for {
-		err := s.apply(ctx, in, seq, now)
-		if errors.Is(err, jetstream.ErrKeyExists) || bus.IsWrongLastSequence(err) {
-			continue
-		}
-		return err
-	}
+	return s.URL()
 }
 
-// apply writes one routed event into the bucket with compare-and-set.
-func (s *Service) apply(ctx context.Context, in events.TicketRouted, seq uint64, now time.Time) error {
-	id := in.Ticket.ID
-	entry, err := s.kv.Get(ctx, id)
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		t := Ticket{
-			SchemaVersion: events.SchemaVersion, Ticket: in.Ticket, Enrichment: in.Enrichment, Routing: in.Routing,
-			Status: StatusNew, CreatedAt: now, UpdatedAt: now, SourceSeq: seq,
-		}
-		b, err := json.Marshal(t)
-		if err != nil {
-			return fmt.Errorf("encode ticket %s: %w", id, err)
-		}
-		if _, err := s.kv.Create(ctx, id, b); err != nil {
-			return fmt.Errorf("create ticket %s: %w", id, err)
-		}
-		s.Log.Info("ticket queued", logging.TicketID(id), zap.String("queue", in.Routing.Queue), zap.String("severity", in.Routing.Severity))
-		return nil
-	case err != nil:
-		return fmt.Errorf("read ticket %s: %w", id, err)
-	}
-	var cur Ticket
-	if err := json.Unmarshal(entry.Value(), &cur); err != nil {
-		return fmt.Errorf("decode stored ticket %s: %w", id, err)
-	}
-	if cur.SourceSeq >= seq || cur.Enrichment.Attempt > in.Enrichment.Attempt {
-		return nil // already applied, or older than what is stored
-	}
-	cur.Enrichment, cur.Routing, cur.UpdatedAt, cur.SourceSeq = in.Enrichment, in.Routing, now, seq
-	b, err := json.Marshal(cur)
-	if err != nil {
-		return fmt.Errorf("encode ticket %s: %w", id, err)
-	}
-	if _, err := s.kv.Update(ctx, id, b, entry.Revision()); err != nil {
-		return fmt.Errorf("update ticket %s at revision %d: %w", id, entry.Revision(), err)
-	}
-	s.Log.Info("ticket re-routed", logging.TicketID(id), zap.String("queue", in.Routing.Queue))
-	return nil
-}
-
-// watch keeps the in-memory view in step with the bucket, so every replica
-// serves the same queue without a store of its own.
-func (s *Service) watch(ctx context.Context) error {
-	w, err := s.kv.WatchAll(ctx)
-	if err != nil {
-		return fmt.Errorf("watch tickets bucket: %w", err)
-	}
-	defer func() { _ = w.Stop() }()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e == nil {
-				s.view.markLoaded()
-				continue
-			}
-			if e.Operation() != jetstream.KeyValuePut {
-				s.view.remove(e.Key())
-				continue
-			}
-			var t Ticket
-			if err := json.Unmarshal(e.Value(), &t); err != nil {
-				s.Log.Error("undecodable ticket in bucket", logging.TicketID(e.Key()), zap.Error(err))
-				continue
-			}
-			s.view.put(t)
-		}
-	}
-}
+func actorOf(p auth.Principal) events.Actor { return events.Actor{Name: p.Name, Role: string(p.Role)} }

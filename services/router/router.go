@@ -1,11 +1,13 @@
 // Package router decides whether a ticket is technical (escalation queue) or
-// not (support queue), with severity, component and readable reasons, using
-// rules kept in a file the team edits.
+// not (support queue), with severity, component, confidence and readable
+// reasons, from a trained model and rules kept in a file the team edits.
+// Unsure decisions go to a "needs triage" lane instead of being guessed.
 package router
 
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -17,22 +19,43 @@ import (
 	"github.com/triage-pipeline/triage/libs/service"
 )
 
+//go:generate go run ./internal/trainmodel -out model.json
+
 // Config configures the router.
 type Config struct {
 	service.Config `embed:""`
 	HTTPAddr       string `name:"http-addr" env:"TRIAGE_ROUTER_HTTP_ADDR" default:"127.0.0.1:8083" help:"Listen address for health and metrics."`
-	RulesFile      string `name:"rules" env:"TRIAGE_ROUTER_RULES" type:"path" help:"Routing rules file (YAML); empty uses the built-in rules (services/router/rules.yaml)."`
+	RulesFile      string `name:"rules" env:"TRIAGE_ROUTER_RULES" type:"path" help:"Routing rules file (YAML); empty uses the built-in rules (services/router/rules.yaml). Reloaded when it changes or on SIGHUP."`
+	ModelFile      string `name:"model" env:"TRIAGE_ROUTER_MODEL" type:"path" help:"Trained model file (JSON, from 'triage routing retrain'); empty uses the built-in model. Reloaded like the rules."`
+	// NeedsTriageBelow overrides the rules file's needs_triage.below.
+	NeedsTriageBelow float64       `name:"needs-triage-below" env:"TRIAGE_ROUTER_NEEDS_TRIAGE_BELOW" help:"Confidence below which a ticket goes to the needs-triage lane; 0 uses the rules file's needs_triage.below."`
+	ReloadEvery      time.Duration `name:"reload-every" env:"TRIAGE_ROUTER_RELOAD_EVERY" default:"5s" help:"How often to check whether the rules or model file changed; 0 reloads on SIGHUP only."`
 
-	// rules are the rules Validate loaded, so New runs what was checked.
-	rules *Rules
+	// classifier is what Validate loaded, so New runs what was checked.
+	classifier *Classifier
 }
 
-// Validate loads the rules, so a broken rules file stops start-up with a
-// message that says what to fix.
+// Validate loads the rules and the model, so a broken file stops start-up
+// with a message that says what to fix.
 func (c *Config) Validate() error {
-	rules, err := LoadRules(c.RulesFile)
-	c.rules = rules
+	if c.NeedsTriageBelow < 0 || c.NeedsTriageBelow >= 1 {
+		return fmt.Errorf("--needs-triage-below must be in [0, 1), got %g", c.NeedsTriageBelow)
+	}
+	cl, err := c.load()
+	c.classifier = cl
 	return err
+}
+
+func (c *Config) load() (*Classifier, error) {
+	rules, err := LoadRules(c.RulesFile)
+	if err != nil {
+		return nil, err
+	}
+	model, err := LoadModel(c.ModelFile)
+	if err != nil {
+		return nil, err
+	}
+	return NewClassifier(rules, model, ClassifierConfig{NeedsTriageBelow: c.NeedsTriageBelow}), nil
 }
 
 const (
@@ -43,32 +66,44 @@ const (
 // Service is a running router.
 type Service struct {
 	*service.Base
-	rules *Rules
-	now   func() time.Time
+	cfg    Config
+	now    func() time.Time
+	reload *reloader
 }
 
-// New connects the router and loads its rules.
+// New connects the router and loads its rules and model.
 func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
-	rules := cfg.rules
-	if rules == nil { // a configuration that did not go through Validate
+	cl := cfg.classifier
+	if cl == nil { // a configuration that did not go through Validate
 		var err error
-		if rules, err = LoadRules(cfg.RulesFile); err != nil {
+		if cl, err = cfg.load(); err != nil {
 			return nil, err
 		}
 	}
-	topo := cfg.Topology()
-	base, err := service.Start(ctx, "router", cfg.Config, cfg.HTTPAddr, log, topo.TicketsStream(), topo.DeadLettersStream())
+	base, err := service.Start(ctx, "router", cfg.Config, cfg.HTTPAddr, log)
 	if err != nil {
 		return nil, err
 	}
-	base.Log.Info("routing rules loaded", zap.String("version", rules.Version), zap.String("file", cfg.RulesFile))
-	return &Service{Base: base, rules: rules, now: time.Now}, nil
+	s := &Service{Base: base, cfg: cfg, now: time.Now}
+	s.reload = newReloader(cfg, cl, base.Log, base.Registry)
+	base.Log.Info("routing rules and model loaded", zap.String("rules_version", cl.Rules().Version),
+		zap.String("rules_file", cfg.RulesFile), zap.String("model_file", cfg.ModelFile),
+		zap.Int("model_examples", cl.Model().Trained.Examples), zap.Float64("needs_triage_below", cl.Threshold()))
+	return s, nil
 }
 
-// Run consumes enriched tickets until ctx ends.
+// Classifier is the rules and model the router decides with now.
+func (s *Service) Classifier() *Classifier { return s.reload.current() }
+
+// Reload reads the rules and model files again (what SIGHUP does); a bad
+// file is refused and the router keeps what it had.
+func (s *Service) Reload() error { return s.reload.reload("requested") }
+
+// Run consumes enriched tickets until ctx ends, reloading the rules and
+// model when their files change.
 func (s *Service) Run(ctx context.Context) error {
 	cc := s.ConsumerConfig(bus.StreamTickets, durable, events.SubjectEnriched+".*")
-	return s.Base.Run(ctx, s.Consume(cc, s.handle))
+	return s.Base.Run(ctx, s.Consume(cc, bus.ByType(map[string]bus.Handler{events.TypeTicketEnriched: s.handle})), s.reload.watch)
 }
 
 func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
@@ -76,7 +111,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
 	if err := bus.Decode(msg, &in); err != nil {
 		return err
 	}
-	routing := s.rules.Decide(in.Ticket, in.Enrichment)
+	routing := s.Classifier().Decide(in.Ticket, in.Enrichment)
 	routing.RoutedAt = s.now().UTC()
 	out := events.TicketRouted{SchemaVersion: events.SchemaVersion, Ticket: in.Ticket, Enrichment: in.Enrichment, Routing: routing}
 	if _, err := bus.Publish(ctx, s.JS, bus.Event{
@@ -92,7 +127,9 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
 	}); err != nil {
 		return err
 	}
+	s.reload.decisions.WithLabelValues(routing.Queue, strconv.FormatBool(routing.NeedsTriage)).Inc()
 	s.Log.Info("ticket routed", logging.TicketID(in.Ticket.ID), zap.String("queue", routing.Queue),
+		zap.Bool("needs_triage", routing.NeedsTriage), zap.Float64("confidence", routing.Confidence),
 		zap.String("severity", routing.Severity), zap.String("component", routing.Component), zap.Strings("rules", routing.RuleIDs))
 	return nil
 }

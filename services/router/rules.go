@@ -5,9 +5,10 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -25,11 +26,33 @@ type Rule struct {
 	Description string   `yaml:"description"`
 	Weight      int      `yaml:"weight"`
 	Keywords    []string `yaml:"keywords"`
-	// MinErrorLogs matches when at least this many error logs are attached.
+	// MinErrorLogs matches when at least this many error logs are attached
+	// that the enricher tied to what the ticket names (a service, an error
+	// code, an id); with Logs "any", every attached error log counts (the
+	// tenant's other errors in the window too).
 	MinErrorLogs int    `yaml:"min_error_logs"`
+	Logs         string `yaml:"logs"`
 	Severity     string `yaml:"severity"`
+	// Override makes the rule decide on its own: a technical or
+	// non_technical rule sets the queue, a severity rule the severity,
+	// whatever the model says. Without it a rule is one weighed signal.
+	Override bool `yaml:"override"`
 
+	line     int
 	matchers []keyword
+}
+
+// Runbook links a component, an error code or an error signature to the
+// page an engineer should open first.
+type Runbook struct {
+	Component string `yaml:"component"`
+	ErrorCode string `yaml:"error_code"`
+	// Signature matches the start of an attached error signature's
+	// template, case-insensitively.
+	Signature string `yaml:"signature"`
+	URL       string `yaml:"url"`
+
+	line int
 }
 
 // Rules is the parsed rules file.
@@ -45,6 +68,12 @@ type Rules struct {
 	// Components keeps file order: ties go to the earlier component.
 	Components        yaml.Node         `yaml:"components"`
 	ServiceComponents map[string]string `yaml:"service_components"`
+	Runbooks          []Runbook         `yaml:"runbooks"`
+	NeedsTriage       struct {
+		// Below: a decision whose confidence is under this goes to the
+		// needs-triage lane instead of being guessed.
+		Below float64 `yaml:"below"`
+	} `yaml:"needs_triage"`
 
 	components []component
 }
@@ -59,6 +88,12 @@ var (
 	knownComponents = []string{"order", "payment", "printer", "menu", "auth", "customer-id", "billing", "account", "other"}
 	knownSeverities = []string{"P1", "P2", "P3", "P4"}
 )
+
+// Components is the vocabulary of components, in the order reports use.
+func Components() []string { return slices.Clone(knownComponents) }
+
+// Severities is P1…P4.
+func Severities() []string { return slices.Clone(knownSeverities) }
 
 // DefaultRules are the rules built into the binary.
 func DefaultRules() (*Rules, error) { return ParseRules(defaultRules) }
@@ -80,18 +115,71 @@ func LoadRules(path string) (*Rules, error) {
 }
 
 // ParseRules parses and checks a rules file strictly: an unknown key or a
-// severity outside P1-P4 is an error, not a silently ignored rule.
+// severity outside P1-P4 is an error, not a silently ignored rule. Every
+// problem names its line.
 func ParseRules(b []byte) (*Rules, error) {
 	var r Rules
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("parse rules: %w", err) // yaml's message names the line
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, fmt.Errorf("parse rules: %w", err)
 	}
+	r.placeLines(&root)
 	if err := r.compile(); err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
 	return &r, nil
+}
+
+// placeLines records where each rule and runbook is, for messages.
+func (r *Rules) placeLines(root *yaml.Node) {
+	items := func(path ...string) []*yaml.Node {
+		n := root
+		if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+			n = n.Content[0]
+		}
+		for _, key := range path {
+			n = mappingValue(n, key)
+			if n == nil {
+				return nil
+			}
+		}
+		if n.Kind != yaml.SequenceNode {
+			return nil
+		}
+		return n.Content
+	}
+	set := func(rules []Rule, path ...string) {
+		for i, n := range items(path...) {
+			if i < len(rules) {
+				rules[i].line = n.Line
+			}
+		}
+	}
+	set(r.Technical, "technical")
+	set(r.NonTechnical, "non_technical")
+	set(r.Severity.Rules, "severity", "rules")
+	for i, n := range items("runbooks") {
+		if i < len(r.Runbooks) {
+			r.Runbooks[i].line = n.Line
+		}
+	}
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }
 
 func (r *Rules) compile() error {
@@ -103,7 +191,7 @@ func (r *Rules) compile() error {
 	check := func(group string, rules []Rule, needSeverity bool) {
 		for i := range rules {
 			rule := &rules[i]
-			where := fmt.Sprintf("%s[%d] (%s)", group, i, rule.ID)
+			where := fmt.Sprintf("line %d: %s[%d] (%s)", rule.line, group, i, rule.ID)
 			switch {
 			case rule.ID == "":
 				errs = append(errs, fmt.Errorf("%s: id is required", where))
@@ -111,13 +199,22 @@ func (r *Rules) compile() error {
 				errs = append(errs, fmt.Errorf("%s: duplicate id", where))
 			}
 			seen[rule.ID] = true
+			if rule.Logs != "" && rule.Logs != "any" && rule.Logs != "tied" {
+				errs = append(errs, fmt.Errorf("%s: logs must be \"tied\" (the default) or \"any\", got %q", where, rule.Logs))
+			}
 			if len(rule.Keywords) == 0 && rule.MinErrorLogs == 0 {
 				errs = append(errs, fmt.Errorf("%s: needs keywords or min_error_logs", where))
 			}
 			if needSeverity && !slices.Contains(knownSeverities, rule.Severity) {
 				errs = append(errs, fmt.Errorf("%s: severity must be one of %v, got %q", where, knownSeverities, rule.Severity))
 			}
-			if !needSeverity && rule.Weight <= 0 {
+			if !needSeverity && rule.Severity != "" {
+				errs = append(errs, fmt.Errorf("%s: severity belongs in severity.rules", where))
+			}
+			switch {
+			case needSeverity && rule.Weight == 0:
+				rule.Weight = 2 // a severity rule's default vote
+			case rule.Weight <= 0:
 				errs = append(errs, fmt.Errorf("%s: weight must be positive", where))
 			}
 			rule.matchers = compileKeywords(rule.Keywords)
@@ -135,14 +232,15 @@ func (r *Rules) compile() error {
 		errs = append(errs, errors.New("components must be a mapping of component to keywords"))
 	} else {
 		for i := 0; i+1 < len(r.Components.Content); i += 2 {
-			name := r.Components.Content[i].Value
+			key := r.Components.Content[i]
+			name := key.Value
 			var kws []string
 			if err := r.Components.Content[i+1].Decode(&kws); err != nil {
-				errs = append(errs, fmt.Errorf("components.%s: %w", name, err))
+				errs = append(errs, fmt.Errorf("line %d: components.%s: %w", key.Line, name, err))
 				continue
 			}
 			if !slices.Contains(knownComponents, name) {
-				errs = append(errs, fmt.Errorf("components.%s: unknown component (known: %v)", name, knownComponents))
+				errs = append(errs, fmt.Errorf("line %d: components.%s: unknown component (known: %v)", key.Line, name, knownComponents))
 			}
 			r.components = append(r.components, component{name: name, matchers: compileKeywords(kws)})
 		}
@@ -151,6 +249,29 @@ func (r *Rules) compile() error {
 		if !slices.Contains(knownComponents, comp) {
 			errs = append(errs, fmt.Errorf("service_components.%s: unknown component %q", svc, comp))
 		}
+	}
+	for i := range r.Runbooks {
+		rb := &r.Runbooks[i]
+		where := fmt.Sprintf("line %d: runbooks[%d]", rb.line, i)
+		keys := 0
+		for _, k := range []string{rb.Component, rb.ErrorCode, rb.Signature} {
+			if k != "" {
+				keys++
+			}
+		}
+		if keys != 1 {
+			errs = append(errs, fmt.Errorf("%s: needs exactly one of component, error_code or signature", where))
+		}
+		if rb.Component != "" && !slices.Contains(knownComponents, rb.Component) {
+			errs = append(errs, fmt.Errorf("%s: unknown component %q (known: %v)", where, rb.Component, knownComponents))
+		}
+		if u, err := url.Parse(rb.URL); rb.URL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s: url must be an http(s) link, got %q", where, rb.URL))
+		}
+		rb.ErrorCode = strings.ToUpper(rb.ErrorCode)
+	}
+	if b := r.NeedsTriage.Below; b < 0 || b >= 1 {
+		errs = append(errs, fmt.Errorf("needs_triage.below must be in [0, 1), got %s", strconv.FormatFloat(b, 'g', -1, 64)))
 	}
 	return errors.Join(errs...)
 }
@@ -228,146 +349,103 @@ func firstMatch(matchers []keyword, text string) (string, bool) {
 	return "", false
 }
 
-// ruleMatch is why one rule matched.
-type ruleMatch struct {
-	rule    *Rule
-	keyword string
-	errors  int
-}
+// Rule groups, as the model and the reasons name them.
+const (
+	groupTechnical    = "technical"
+	groupNonTechnical = "non_technical"
+	groupSeverity     = "severity"
+	groupComponent    = "component"
+	groupService      = "service"
+)
 
-func (m ruleMatch) reason() string {
-	if m.keyword != "" {
-		return fmt.Sprintf("mentions %q (rule %s: %s)", m.keyword, m.rule.ID, m.rule.Description)
-	}
-	return fmt.Sprintf("%d error logs attached (rule %s: %s)", m.errors, m.rule.ID, m.rule.Description)
-}
-
-func (rule *Rule) match(text string, errorLogs int) (ruleMatch, bool) {
+func (rule *Rule) match(text string, logs logSummary) (string, bool) {
 	if kw, ok := firstMatch(rule.matchers, text); ok {
-		return ruleMatch{rule: rule, keyword: kw}, true
+		return fmt.Sprintf("mentions %q", kw), true
 	}
-	if rule.MinErrorLogs > 0 && errorLogs >= rule.MinErrorLogs {
-		return ruleMatch{rule: rule, errors: errorLogs}, true
+	if rule.MinErrorLogs <= 0 {
+		return "", false
 	}
-	return ruleMatch{}, false
+	if rule.Logs == "any" {
+		if logs.errors >= rule.MinErrorLogs {
+			return fmt.Sprintf("%d error logs", logs.errors), true
+		}
+		return "", false
+	}
+	if logs.matched >= rule.MinErrorLogs {
+		return fmt.Sprintf("%d tied error logs", logs.matched), true
+	}
+	return "", false
 }
 
-// Decide routes one ticket and explains why, in words a person can check.
-func (r *Rules) Decide(t events.Ticket, e events.Enrichment) events.Routing {
-	text := fold(t.Subject + "\n" + t.Description)
-	errorLogs := e.ErrorLogs
-	var reasons, ids []string
-	score := func(rules []Rule) (int, []ruleMatch) {
-		total := 0
-		var matched []ruleMatch
-		for i := range rules {
-			if m, ok := rules[i].match(text, errorLogs); ok {
-				total += rules[i].Weight
-				matched = append(matched, m)
+// fire lists every rule that matches the folded text or the attached logs.
+func (r *Rules) fire(text string, tf ticketFeatures) []firedRule {
+	var out []firedRule
+	groups := []struct {
+		name  string
+		rules []Rule
+	}{{groupTechnical, r.Technical}, {groupNonTechnical, r.NonTechnical}, {groupSeverity, r.Severity.Rules}}
+	for _, g := range groups {
+		for i := range g.rules {
+			rule := &g.rules[i]
+			why, ok := rule.match(text, tf.logs)
+			if !ok {
+				continue
 			}
-		}
-		return total, matched
-	}
-	tech, techMatches := score(r.Technical)
-	nonTech, nonTechMatches := score(r.NonTechnical)
-	technical := tech > nonTech
-	decisive := techMatches
-	queue := events.QueueEscalation
-	if !technical {
-		decisive, queue = nonTechMatches, events.QueueSupport
-	}
-	head := fmt.Sprintf("routed to %s because: technical signals %d vs non-technical %d", queue, tech, nonTech)
-	if len(decisive) == 0 {
-		head = fmt.Sprintf("routed to %s because: no rule found a technical problem", queue)
-	}
-	reasons = append(reasons, head)
-	if errorLogs > 0 && len(e.Signatures) > 0 {
-		reasons = append(reasons, fmt.Sprintf("%d error logs from %s", errorLogs, strings.Join(errorServices(e), ", ")))
-	}
-	for _, m := range decisive {
-		reasons = append(reasons, m.reason())
-		ids = append(ids, m.rule.ID)
-	}
-	severity := r.Severity.Default
-	if technical {
-		severity = r.Severity.DefaultTechnical
-		for i := range r.Severity.Rules {
-			if m, ok := r.Severity.Rules[i].match(text, errorLogs); ok {
-				severity = m.rule.Severity
-				reasons = append(reasons, fmt.Sprintf("severity %s: %s", severity, m.reason()))
-				ids = append(ids, m.rule.ID)
-				break
+			target := events.QueueEscalation
+			switch g.name {
+			case groupNonTechnical:
+				target = events.QueueSupport
+			case groupSeverity:
+				target = rule.Severity
 			}
+			out = append(out, firedRule{rule: rule, group: g.name, target: target, why: why})
 		}
 	}
-	comp, compReason := r.component(text, e)
-	if compReason != "" {
-		reasons = append(reasons, compReason)
-	}
-	if e.LogsStatus == events.LogsPending || e.LogsStatus == events.LogsNotConfigured {
-		reasons = append(reasons, fmt.Sprintf("logs %s: decided from the ticket text only", strings.ReplaceAll(string(e.LogsStatus), "_", " ")))
-	}
-	return events.Routing{
-		Queue: queue, Technical: technical, Severity: severity, Component: comp,
-		Reasons: reasons, RuleIDs: ids, RulesVersion: r.Version,
-	}
-}
-
-func errorServices(e events.Enrichment) []string {
-	set := map[string]bool{}
-	for _, s := range e.Signatures {
-		for _, svc := range s.Services {
-			set[svc] = true
-		}
-	}
-	out := make([]string, 0, len(set))
-	for s := range set {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func (r *Rules) component(text string, e events.Enrichment) (string, string) {
-	hits := map[string]int{}
-	why := map[string][]string{}
 	for _, c := range r.components {
+		var hits []string
 		for _, k := range c.matchers {
 			if k.in(text) {
-				hits[c.name]++
-				why[c.name] = append(why[c.name], fmt.Sprintf("%q", k.text))
+				hits = append(hits, fmt.Sprintf("%q", k.text))
 			}
 		}
-	}
-	for _, s := range e.Signatures {
-		for _, svc := range s.Services {
-			if c, ok := r.ServiceComponents[svc]; ok {
-				// Logs outweigh a word: they show where it broke.
-				hits[c] += 2
-				why[c] = append(why[c], "logs from "+svc)
-			}
+		if len(hits) > 0 {
+			rule := &Rule{ID: "component:" + c.name, Weight: 1, Description: "words of the " + c.name + " component"}
+			out = append(out, firedRule{rule: rule, group: groupComponent, target: c.name, why: "mentions " + strings.Join(hits[:min(3, len(hits))], ", "), hits: len(hits)})
 		}
 	}
-	best, bestHits := "other", 0
-	for _, c := range r.components {
-		if hits[c.name] > bestHits {
-			best, bestHits = c.name, hits[c.name]
-		}
-	}
-	if bestHits == 0 {
-		return best, ""
-	}
-	return best, fmt.Sprintf("component %s: %s", best, strings.Join(dedupe(why[best]), ", "))
-}
-
-func dedupe(s []string) []string {
-	seen := map[string]bool{}
-	out := s[:0:0]
-	for _, v := range s {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
+	for _, svc := range tf.logs.services {
+		if c, ok := r.ServiceComponents[svc]; ok {
+			// Logs outweigh a word: they show where it broke.
+			rule := &Rule{ID: "service:" + c, Weight: 2, Description: "error logs of the " + c + " component's service"}
+			out = append(out, firedRule{rule: rule, group: groupService, target: c, why: fmt.Sprintf("%d error logs from %s", tf.logs.perSvc[svc], svc), hits: 2})
 		}
 	}
 	return out
+}
+
+// runbook picks the most specific link for a decision: an error code the
+// ticket or its logs carry, then an attached signature, then the
+// component.
+func (r *Rules) runbook(component string, codes []string, templates []string) string {
+	for _, rb := range r.Runbooks {
+		if rb.ErrorCode != "" && slices.Contains(codes, rb.ErrorCode) {
+			return rb.URL
+		}
+	}
+	for _, rb := range r.Runbooks {
+		if rb.Signature == "" {
+			continue
+		}
+		for _, t := range templates {
+			if strings.HasPrefix(strings.ToLower(t), strings.ToLower(rb.Signature)) {
+				return rb.URL
+			}
+		}
+	}
+	for _, rb := range r.Runbooks {
+		if rb.Component != "" && rb.Component == component {
+			return rb.URL
+		}
+	}
+	return ""
 }

@@ -6,14 +6,14 @@ import (
 	"os"
 	"runtime/pprof"
 
+	"github.com/triage-pipeline/triage/libs/dev/harness/bench"
+	"github.com/triage-pipeline/triage/libs/dev/harness/pipeline"
 	"github.com/triage-pipeline/triage/libs/service"
-	"github.com/triage-pipeline/triage/services/triage/bench"
-	"github.com/triage-pipeline/triage/services/triage/pipeline"
 )
 
 type benchCmd struct {
 	bench.Config `embed:""`
-	CPUProfile   string `name:"cpuprofile" type:"path" help:"Write a CPU profile of the whole run (server and load) to this file."`
+	CPUProfile   string `name:"cpuprofile" type:"path" help:"Write a CPU profile of this process to this file: with --no-processes the whole pipeline and the load, otherwise the load alone."`
 }
 
 func (c *benchCmd) Run() error {

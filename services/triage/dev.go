@@ -2,17 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
 	"go.uber.org/zap"
 
+	"github.com/triage-pipeline/triage/libs/dev/harness/pipeline"
 	"github.com/triage-pipeline/triage/libs/service"
-	"github.com/triage-pipeline/triage/services/triage/pipeline"
 )
 
 type devCmd struct {
-	pipeline.Config `embed:""`
+	// People read this run's logs on a terminal: console encoding unless
+	// --log-format or TRIAGE_LOG_FORMAT says otherwise.
+	pipeline.Config `embed:"" set:"log_format=console"`
 	DemoTickets     bool `name:"demo-tickets" default:"true" negatable:"" help:"Submit the demo world's tickets through intake at start-up, so the queues have something to show."`
 }
 
@@ -23,13 +26,14 @@ func (c *devCmd) Run() error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stdout, "\ntriage is running; data in %s\n", p.DataDir)
-		for _, u := range p.URLs() {
-			fmt.Fprintf(os.Stdout, "  %-9s %s\n", u[0], u[1])
+		ran := make(chan error, 1)
+		go func() { ran <- p.Run(ctx) }()
+		// Start-up logs first, then the URLs, then the tickets' logs: the
+		// URLs block is the last thing printed before tickets flow.
+		if err := p.WaitReady(ctx); err != nil {
+			return errors.Join(err, <-ran)
 		}
-		fmt.Fprintf(os.Stdout, "submit:   curl -X POST %s/api/v1/tickets -H 'Content-Type: application/json' -d '{\"subject\":\"...\",\"description\":\"...\",\"tenant_id\":\"rst-0042\"}'\n", p.Intake.URL())
-		fmt.Fprintf(os.Stdout, "   or:    bin/triage submit --intake-url %s -t rst-0042 -s '...' -d '...'\n", p.Intake.URL())
-		fmt.Fprintf(os.Stdout, "queue:    %s/api/v1/queue?queue=escalation\nPress Ctrl-C to stop.\n\n", p.Queue.URL())
+		printURLs(p)
 		if c.DemoTickets && p.World != nil {
 			go func() {
 				n, submitted, err := p.SubmitDemoTicketsOnce(ctx, log)
@@ -37,12 +41,26 @@ func (c *devCmd) Run() error {
 				case err != nil:
 					log.Warn("demo tickets", zap.Error(err))
 				case !submitted:
-					fmt.Fprintf(os.Stdout, "demo tickets were submitted on %s before; not again\n", p.DataDir)
+					log.Info("demo tickets were submitted on this data directory before; not again", zap.String("data_dir", p.DataDir))
 				default:
-					fmt.Fprintf(os.Stdout, "submitted %d demo tickets from the demo world\n", n)
+					log.Info("demo tickets submitted", zap.Int("tickets", n))
 				}
 			}()
 		}
-		return p.Run(ctx)
+		return <-ran
 	})
+}
+
+func printURLs(p *pipeline.Pipeline) {
+	w := os.Stdout
+	fmt.Fprintln(w)
+	for _, u := range p.URLs() { // the web UI first
+		fmt.Fprintf(w, "  %-13s %s\n", u[0], u[1])
+	}
+	fmt.Fprintf(w, "triage is running; data in %s\n", p.DataDir)
+	fmt.Fprintf(w, "admin token: %s\n", p.Tokens.Admin)
+	fmt.Fprintf(w, "  sign in at %s/login with it; issue tokens for others at %s/admin/tokens (or: bin/triage tokens issue)\n", p.WebURL(), p.WebURL())
+	fmt.Fprintf(w, "submit:   curl -X POST %s/api/v1/tickets -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"subject\":\"...\",\"description\":\"...\",\"tenant_id\":\"rst-0042\"}'\n", p.WebURL())
+	fmt.Fprintf(w, "   or:    TRIAGE_TOKEN=... bin/triage submit --intake-url %s -t rst-0042 -s '...' -d '...'\n", p.WebURL())
+	fmt.Fprintf(w, "Press Ctrl-C to stop.\n\n")
 }

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/triage-pipeline/triage/libs/demoworld"
-	"github.com/triage-pipeline/triage/libs/esdev"
-	"github.com/triage-pipeline/triage/libs/logsearch/demoeval"
+	"github.com/triage-pipeline/triage/libs/dev/demoworld"
+	"github.com/triage-pipeline/triage/libs/dev/esdev"
+	"github.com/triage-pipeline/triage/libs/dev/harness/demoeval"
+	"github.com/triage-pipeline/triage/libs/dev/harness/pipeline"
 	"github.com/triage-pipeline/triage/libs/service"
-	"github.com/triage-pipeline/triage/services/triage/pipeline"
 )
 
 type esdevCmd struct {

@@ -19,7 +19,11 @@ type cli struct {
 	Signatures  signaturesCmd  `cmd:"" help:"Read log messages on stdin, print one signature id per line."`
 	Eval        evalCmd        `cmd:"" help:"Print signature accuracy on LogHub and log-search recall/precision on the demo world."`
 	Esdev       esdevCmd       `cmd:"" name:"esdev" help:"Run the Elasticsearch-compatible development server on its own."`
+	Natsd       natsdCmd       `cmd:"" name:"natsd" help:"Development: run the embedded NATS server on its own (the benchmark runs it so)."`
 	Reconcile   reconcileCmd   `cmd:"" help:"List accepted tickets that never reached a queue."`
+	Tokens      tokensCmd      `cmd:"" help:"Issue, list and revoke people's tokens."`
+	Classify    classifyCmd    `cmd:"" help:"Read tickets as JSON lines on stdin, print one routing decision per line."`
+	Routing     routingCmd     `cmd:"" help:"Retrain the router from people's re-routes (retrain), or show what a retrain would change (diff)."`
 }
 
 func main() {

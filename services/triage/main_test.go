@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 
 	"github.com/alecthomas/kong"
@@ -25,6 +26,9 @@ func TestCommandLinesParse(t *testing.T) {
 		{"signatures"},
 		{"esdev", "--addr", "127.0.0.1:9200", "--no-demo"},
 		{"reconcile", "--older-than", "5m"},
+		{"tokens", "issue", "--name", "alice", "--role", "admin"},
+		{"tokens", "list", "--json"},
+		{"tokens", "revoke", "abc123"},
 	} {
 		var c cli
 		parser, err := kong.New(&c, kong.Name("triage"), kong.Exit(func(int) { t.Fatalf("exit on %v", args) }))
@@ -33,6 +37,36 @@ func TestCommandLinesParse(t *testing.T) {
 		}
 		if _, err := parser.Parse(args); err != nil {
 			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
+
+// The one-process run logs for people (console); the services keep JSON.
+func TestLogFormatDefaults(t *testing.T) {
+	t.Setenv("TRIAGE_LOG_FORMAT", "") // restored after the test
+	os.Unsetenv("TRIAGE_LOG_FORMAT")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dev"}, "console"},
+		{[]string{"dev", "--log-format", "json"}, "json"},
+		{[]string{"run", "queue"}, "json"},
+	} {
+		var c cli
+		parser, err := kong.New(&c, kong.Name("triage"), kong.Exit(func(int) { t.Fatalf("exit on %v", tc.args) }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := parser.Parse(tc.args); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		got := c.Dev.Log.Format
+		if tc.args[0] == "run" {
+			got = c.Run.Queue.Log.Format
+		}
+		if got != tc.want {
+			t.Errorf("%v: log format %q, want %q", tc.args, got, tc.want)
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 // Idempotency-Key unless one is given.
 type submitCmd struct {
 	IntakeURL      string        `name:"intake-url" env:"TRIAGE_INTAKE_URL" default:"http://127.0.0.1:8080" help:"Base URL of intake."`
+	Token          string        `name:"token" env:"TRIAGE_TOKEN" help:"Your triage token (support, engineer or admin; an admin issues them)."`
 	Tenant         string        `name:"tenant" short:"t" help:"Tenant (restaurant) id, such as rst-0042."`
 	Subject        string        `name:"subject" short:"s" help:"One-line summary."`
 	Description    string        `name:"description" short:"d" help:"What the customer reported; - reads it from stdin."`
@@ -56,7 +57,7 @@ func (c *submitCmd) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	client := intake.NewClient(c.IntakeURL, intake.ClientOptions{Retries: c.Retries, HTTP: &http.Client{Timeout: c.Timeout}})
+	client := intake.NewClient(c.IntakeURL, intake.ClientOptions{Retries: c.Retries, HTTP: &http.Client{Timeout: c.Timeout}, Token: c.Token})
 	resp, err := client.Submit(ctx, req, c.IdempotencyKey)
 	if err != nil {
 		return describeRefusal(err)

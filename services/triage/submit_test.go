@@ -10,19 +10,20 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/triage-pipeline/triage/libs/auth"
 	"github.com/triage-pipeline/triage/libs/config"
-	"github.com/triage-pipeline/triage/libs/natsembed/natstest"
-	"github.com/triage-pipeline/triage/libs/service/servicetest"
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 	"github.com/triage-pipeline/triage/services/intake"
 )
 
 func startIntake(t *testing.T) string {
 	t.Helper()
-	ns := natstest.RunJetStream(t)
+	ns := testkit.RunJetStream(t)
 	var cfg intake.Config
 	if err := config.Load("intake", &cfg, []string{"--nats-url", ns.ClientURL(), "--http-addr", "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
@@ -31,7 +32,17 @@ func startIntake(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	servicetest.Run(t, s)
+	testkit.RunService(t, s)
+	// The token travels as support staff's would: in TRIAGE_TOKEN.
+	store, err := auth.Open(t.Context(), s.JS, cfg.Topology())
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := store.Issue(t.Context(), "sato", auth.RoleSupport, time.Hour, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TRIAGE_TOKEN", token)
 	return s.URL()
 }
 

@@ -1,0 +1,4 @@
+package bus
+
+// EnsureConsumerAt lets tests play a replica of another contract version.
+var EnsureConsumerAt = ensureConsumerAt

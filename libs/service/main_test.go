@@ -1,0 +1,10 @@
+package service
+
+import (
+	"testing"
+
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
+)
+
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
