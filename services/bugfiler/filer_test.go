@@ -61,6 +61,7 @@ func oneIssueEach(t *testing.T, e *env, fps []string) {
 // other tickets are added in batched comments (at most one per
 // --comment-batch), and every ticket is linked.
 func TestFiftyConfirmationsOneIssue(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakegithub.Options{})
 	st := e.watchStates()
 	e.filer(nil)
@@ -99,6 +100,7 @@ func TestFiftyConfirmationsOneIssue(t *testing.T) {
 // recorded, for 100 bugs: the attempt after each finds the issue by its
 // marker instead of filing a second.
 func TestCrashAfterCreateFindsTheIssue(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, unpaced)
 	s := e.filer(func(c *Config) { fast(c); c.Lease = 300 * time.Millisecond })
 	var mu sync.Mutex
@@ -136,6 +138,7 @@ func TestCrashAfterCreateFindsTheIssue(t *testing.T) {
 // The create answer is lost (the connection reset after the fake created
 // the issue) on 30% of calls: still one issue per bug, none left pending.
 func TestLostCreateAnswers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, unpaced)
 	if err := e.gh.InjectFault(fakegithub.Fault{Kind: fakegithub.FaultLoseResponse, Endpoints: []string{fakegithub.OpCreateIssue}, Fraction: 0.3}); err != nil {
 		t.Fatal(err)
@@ -158,6 +161,7 @@ func TestLostCreateAnswers(t *testing.T) {
 // A secondary rate limit: every confirmed bug is filed once it lifts,
 // none doubled, none lost.
 func TestSecondaryRateLimitWaits(t *testing.T) {
+	t.Parallel() // it mostly waits: let the other tests run meanwhile
 	e := newEnv(t, unpaced)
 	// Two minutes, as GitHub's secondary limits last; -short makes it 4s.
 	limit := 2 * time.Minute
@@ -205,6 +209,7 @@ func TestSecondaryRateLimitWaits(t *testing.T) {
 // Filing that cannot succeed (bad credentials) tells the ticket and
 // leaves a dead letter with the reason.
 func TestPermanentFailureIsReported(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, fakegithub.Options{Tokens: map[string]string{"another-token": "someone"}})
 	st := e.watchStates()
 	e.filer(nil)
@@ -226,6 +231,7 @@ func TestPermanentFailureIsReported(t *testing.T) {
 // A bug confirmed again after its issue was closed reopens the issue, or
 // (by configuration) files a regression issue that links it.
 func TestRegression(t *testing.T) {
+	t.Parallel()
 	for _, policy := range []string{"reopen", "new-issue"} {
 		t.Run(policy, func(t *testing.T) {
 			e := newEnv(t, unpaced)
@@ -270,6 +276,7 @@ func TestRegression(t *testing.T) {
 // issue is closed is linked to the fixed issue and told it is fixed; the
 // same ticket confirmed again after the close is the bug coming back.
 func TestConfirmationsAroundTheClose(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, unpaced)
 	st := e.watchStates()
 	e.filer(fast, "--comment-batch", "1h") // the second ticket waits for a comment

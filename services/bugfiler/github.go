@@ -23,8 +23,6 @@ type GitHubConfig struct {
 	URL       string `name:"url" env:"TRIAGE_GITHUB_URL" default:"https://api.github.com/" help:"GitHub API base URL (GitHub Enterprise: https://host/api/v3/)."`
 	Repo      string `name:"repo" env:"TRIAGE_GITHUB_REPO" help:"Repository issues are filed in, owner/name."`
 	TokenFile string `name:"token-file" env:"TRIAGE_GITHUB_TOKEN_FILE" type:"path" help:"File holding a GitHub token (or set TRIAGE_GITHUB_TOKEN)."`
-	// The token itself only from the environment, never a flag (flags show
-	// in process lists).
 	// Token and WebhookSecret come from the environment (or their files):
 	// flags would show them in process lists, so theirs are hidden.
 	Token             string            `name:"token" env:"TRIAGE_GITHUB_TOKEN" hidden:"" help:"GitHub token; set TRIAGE_GITHUB_TOKEN instead."`

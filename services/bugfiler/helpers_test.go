@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -69,11 +71,19 @@ func newEnv(t *testing.T, opts fakegithub.Options) *env {
 // to GitHub's published description.
 func (e *env) filer(adjust func(*Config), args ...string) *Service {
 	e.t.Helper()
-	e.t.Setenv("TRIAGE_GITHUB_TOKEN", fakegithub.DefaultToken)
-	e.t.Setenv("TRIAGE_GITHUB_WEBHOOK_SECRET", hookSecret)
+	// The secrets come from files, as a Kubernetes secret mounts them (and
+	// parallel tests cannot share the environment).
+	dir := e.t.TempDir()
+	tokenFile, secretFile := filepath.Join(dir, "token"), filepath.Join(dir, "webhook-secret")
+	for path, text := range map[string]string{tokenFile: fakegithub.DefaultToken, secretFile: hookSecret} {
+		if err := os.WriteFile(path, []byte(text+"\n"), 0o600); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 	var cfg Config
 	all := append([]string{"--nats-url", e.nats.ClientURL(), "--http-addr", "127.0.0.1:0", "--retry-backoff", "50ms",
-		"--github-url", e.ghURL + "/", "--github-repo", testRepo, "--comment-batch", "300ms"}, args...)
+		"--github-url", e.ghURL + "/", "--github-repo", testRepo, "--comment-batch", "300ms",
+		"--github-token-file", tokenFile, "--github-webhook-secret-file", secretFile}, args...)
 	if err := config.Load("bugfiler", &cfg, all); err != nil {
 		e.t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ var codeBlocks = regexp.MustCompile("(?s)(`{3,})\n.*?\n`{3,}\n")
 // Secrets, personal data and hostile markdown in what customers wrote,
 // the engineer's notes and the logs never reach GitHub.
 func TestNothingSecretReachesGitHub(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, unpaced)
 	e.filer(fast, "--redact-names", "Sakura Sushi", "--redact-names", "さくら寿司")
 	// Assembled at run time, so this file holds no secret scanners flag.

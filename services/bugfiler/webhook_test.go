@@ -27,6 +27,7 @@ func sign(secret string, body []byte) string {
 // SHA-1-only or tampered signature changes nothing (401); a replayed
 // delivery and another repository's event are acknowledged and ignored.
 func TestWebhooks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, unpaced)
 	st := e.watchStates()
 	s := e.filer(fast)
