@@ -38,6 +38,9 @@ const (
 	// BucketWebhookDeliveries remembers GitHub webhook deliveries already
 	// handled, for three days.
 	BucketWebhookDeliveries = "github-deliveries"
+	// BucketIncidents holds each storm group's current incident
+	// ("group.<hash>") and the incidents that ended ("past.<id>").
+	BucketIncidents = "incidents"
 	// BucketTokens holds the people's tokens, hashed (libs/auth).
 	BucketTokens = "tokens"
 	// BucketSignedOut holds the sessions people signed out of, until they
@@ -186,6 +189,11 @@ func (t Topology) TenantIndexBucket() jetstream.KeyValueConfig {
 // BugsBucket maps a bug fingerprint to its GitHub issue.
 func (t Topology) BugsBucket() jetstream.KeyValueConfig {
 	return t.bucket(BucketBugs, "bug fingerprint → GitHub issue, with the reservation that files it once", 5)
+}
+
+// IncidentsBucket holds the router's incidents (events.Incident).
+func (t Topology) IncidentsBucket() jetstream.KeyValueConfig {
+	return t.bucket(BucketIncidents, "storm incidents: group.<hash> the current one of each group, past.<id> the ended ones", 1)
 }
 
 // WebhookDeliveriesBucket remembers GitHub deliveries (X-GitHub-Delivery)

@@ -129,6 +129,10 @@ type Signature struct {
 	LastSeen  time.Time `json:"last_seen"`
 	Services  []string  `json:"services,omitempty"`
 	SampleIDs []string  `json:"sample_ids,omitempty"`
+	// Matched counts the logs tied to what the ticket names (its service,
+	// error code, ids); storms are grouped by signatures with Matched > 0,
+	// not by the tenant's other errors in the window.
+	Matched int `json:"matched,omitempty"`
 }
 
 // Enrichment is what the enricher learnt about a ticket.
@@ -174,6 +178,9 @@ type Routing struct {
 	NeedsTriage bool `json:"needs_triage,omitempty"`
 	// Runbook is the page to open first for this component or error.
 	Runbook string `json:"runbook,omitempty"`
+	// Incident is the storm the ticket was grouped into (see Incident);
+	// the queue shows it once the incident is open.
+	Incident string `json:"incident,omitempty"`
 }
 
 // TicketSubmitted is published by intake once a ticket is accepted.

@@ -33,9 +33,10 @@ const (
 	CodeIdempotencyKeyReused  Code = "idempotency_key_reused"
 	CodeStoreUnavailable      Code = "store_unavailable"
 
-	CodeTicketNotFound  Code = "ticket_not_found"
-	CodeTicketNotQueued Code = "ticket_not_queued"
-	CodeQueueLoading    Code = "loading"
+	CodeTicketNotFound   Code = "ticket_not_found"
+	CodeTicketNotQueued  Code = "ticket_not_queued"
+	CodeQueueLoading     Code = "loading"
+	CodeIncidentNotFound Code = "incident_not_found"
 
 	CodeInvalidRequest       Code = "invalid_request"
 	CodeAlreadyClaimed       Code = "already_claimed"
@@ -82,6 +83,7 @@ func Codes() []CodeInfo {
 		{CodeTicketNotFound, http.StatusNotFound, "no ticket has this id"},
 		{CodeTicketNotQueued, http.StatusNotFound, "the ticket is not in a queue (yet); intake's status shows where it is"},
 		{CodeQueueLoading, http.StatusServiceUnavailable, "the queue is still loading its view; retry in a moment"},
+		{CodeIncidentNotFound, http.StatusNotFound, "no incident has this id"},
 
 		{CodeInvalidRequest, http.StatusBadRequest, "the action's body has invalid fields (a comment too long, a reason missing); fields lists every one"},
 		{CodeAlreadyClaimed, http.StatusConflict, "the ticket already has an owner, named in the message; ask them, or reassign it"},

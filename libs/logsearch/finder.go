@@ -86,7 +86,8 @@ func (f *Finder) Find(ctx context.Context, t events.Ticket) (events.Enrichment, 
 	for _, c := range cands {
 		if c.isError {
 			enr.ErrorLogs++
-			errEntries = append(errEntries, signature.Entry{Message: c.log.Message, Time: c.log.Timestamp, Service: c.log.Service, ID: c.log.ID})
+			errEntries = append(errEntries, signature.Entry{Message: c.log.Message, Time: c.log.Timestamp, Service: c.log.Service, ID: c.log.ID,
+				Matched: c.tier >= tierServiceError})
 		}
 	}
 	rank(cands, ex.Window.Anchor)
@@ -99,7 +100,7 @@ func (f *Finder) Find(ctx context.Context, t events.Ticket) (events.Enrichment, 
 	for _, s := range f.miner.Summarize(errEntries) {
 		enr.Signatures = append(enr.Signatures, events.Signature{
 			ID: s.ID, Template: s.Template, Count: s.Count, FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
-			Services: s.Services, SampleIDs: s.SampleIDs,
+			Services: s.Services, SampleIDs: s.SampleIDs, Matched: s.Matched,
 		})
 	}
 	enr.LogsStatus = events.LogsAttached

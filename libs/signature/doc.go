@@ -13,9 +13,11 @@
 // into a variable when the batch shows enough distinct words there. Grouping
 // depends only on the set of distinct masked messages, never on their order
 // or how often each repeats, so a shuffled batch yields the same ids. A
-// group's id can still differ between batches when a word position turns
-// into a variable in one batch but not in another; ids of Template's output
-// never do.
+// mined group's id can still differ between batches when a word position
+// turns into a variable in one batch but not in another; ids of Template's
+// output never do, which is why the signatures attached to tickets
+// (Summarize) are Template's: they are the fingerprints that storms and bugs
+// are grouped by.
 //
 // Miner.EvaluateLogHub measures Grouping Accuracy on the LogHub 2k samples
 // with the LogPAI benchmark's definition.

@@ -12,6 +12,9 @@ type Entry struct {
 	Time    time.Time // its @timestamp; the zero time means unknown
 	Service string    // its service.name
 	ID      string    // its event.id, to point back at the log
+	// Matched says the log was tied to what the ticket names (its service,
+	// error code, ids), not only another error of the tenant in the window.
+	Matched bool
 }
 
 // Summary describes one signature among a set of logs.
@@ -21,18 +24,25 @@ type Summary struct {
 	Count     int       `json:"count"`
 	FirstSeen time.Time `json:"first_seen"` // zero when no entry had a time
 	LastSeen  time.Time `json:"last_seen"`
-	Services  []string  `json:"services"`   // distinct, sorted
-	SampleIDs []string  `json:"sample_ids"` // earliest logs first, at most MaxSampleIDs
+	Services  []string  `json:"services"`          // distinct, sorted
+	SampleIDs []string  `json:"sample_ids"`        // earliest logs first, at most MaxSampleIDs
+	Matched   int       `json:"matched,omitempty"` // entries with Matched set
 }
 
-// Summarize groups entries by signature and returns one Summary per
-// signature, the most frequent first (ties: earliest first seen, then id).
+// Summarize groups entries by their Template and returns one Summary per
+// template, the most frequent first (ties: earliest first seen, then id).
+//
+// It groups by Template rather than by mining the batch: a ticket's
+// signature ids are fingerprints that storm grouping and the bug filer
+// compare across tickets, batches, processes and restarts, so they must not
+// depend on which other logs happened to be in the batch (a mined group's
+// template can generalise differently with different neighbours).
 func (m *Miner) Summarize(entries []Entry) []Summary {
-	msgs := make([]string, len(entries))
+	sigs := make([]Signature, len(entries))
 	for i, e := range entries {
-		msgs[i] = e.Message
+		t := Template(e.Message)
+		sigs[i] = Signature{ID: TemplateID(t), Template: t}
 	}
-	sigs := m.Mine(msgs)
 
 	// Visit entries oldest first so samples are the earliest logs; entries
 	// without a time come last, ties broken by id for a stable choice.
@@ -64,6 +74,9 @@ func (m *Miner) Summarize(entries []Entry) []Summary {
 			out = append(out, s)
 		}
 		s.Count++
+		if e.Matched {
+			s.Matched++
+		}
 		if !e.Time.IsZero() {
 			if s.FirstSeen.IsZero() || e.Time.Before(s.FirstSeen) {
 				s.FirstSeen = e.Time

@@ -11,7 +11,7 @@ func TestSummarize(t *testing.T) {
 	at := func(min int) time.Time { return time.Date(2025, 11, 22, 10, min, 0, 0, time.UTC) }
 	entries := []Entry{
 		{Message: "payment provider timeout after 3000 ms for order ord_2611221053", Time: at(5), Service: "payment-gateway", ID: "e5"},
-		{Message: "printer prn-9f00aa offline", Time: at(1), Service: "printer-bridge", ID: "p1"},
+		{Message: "printer prn-9f00aa offline", Time: at(1), Service: "printer-bridge", ID: "p1", Matched: true},
 		{Message: "payment provider timeout after 120 ms for order ord_1000000001", Time: at(2), Service: "order-api", ID: "e2"},
 		{Message: "payment provider timeout after 99 ms for order ord_1000000002", Time: at(9), Service: "payment-gateway", ID: "e9"},
 		{Message: "payment provider timeout after 7 ms for order ord_1000000003", Service: "payment-gateway", ID: "e-notime"},
@@ -44,8 +44,8 @@ func TestSummarize(t *testing.T) {
 	}
 
 	printer := got[1]
-	if printer.Count != 2 || printer.Template != "printer <*> offline" {
-		t.Errorf("second summary = %q x%d, want the printer x2", printer.Template, printer.Count)
+	if printer.Count != 2 || printer.Template != "printer <*> offline" || printer.Matched != 1 {
+		t.Errorf("second summary = %q x%d (%d matched), want the printer x2, 1 matched", printer.Template, printer.Count, printer.Matched)
 	}
 	if want := []string{"p1", "p3"}; !slices.Equal(printer.SampleIDs, want) {
 		t.Errorf("printer samples = %v, want %v", printer.SampleIDs, want)
@@ -81,5 +81,52 @@ func TestSummarizeTiesAndEmpty(t *testing.T) {
 	got := m.Summarize(entries)
 	if len(got) != 2 || got[0].Template != "early event" {
 		t.Errorf("order = %+v, want early event first", got)
+	}
+}
+
+// A ticket's signature ids are fingerprints: the same error gets the same
+// id whatever else is in the batch, in whatever order, from a new Miner (a
+// restart or another process). Mining would not promise that: with five
+// other users beside it, "login failed for user alice" generalises to
+// "login failed for user <*>"; alone it stays as it is.
+func TestSummarizeIDsAreStable(t *testing.T) {
+	const probe = "login failed for user alice after 3 attempts"
+	msgs := []string{probe}
+	for _, u := range []string{"bob", "carol", "dave", "erin", "frank"} {
+		msgs = append(msgs, "login failed for user "+u+" after 3 attempts")
+	}
+	if mined := newMiner(t, Config{}).Mine(msgs); mined[0].ID == TemplateID(Template(probe)) {
+		t.Fatalf("mining did not generalise the crowded batch (%q), so this test shows nothing", mined[0].Template)
+	}
+	msgs = append(msgs, "payment provider timeout after 30000 ms (order ord_1)")
+	crowded := make([]Entry, len(msgs))
+	for i, m := range msgs {
+		crowded[i] = Entry{Message: m}
+	}
+	reversed := slices.Clone(crowded)
+	slices.Reverse(reversed)
+
+	idOf := func(sums []Summary) string {
+		t.Helper()
+		want := Template(probe)
+		for _, s := range sums {
+			if s.Template == want {
+				return s.ID
+			}
+		}
+		t.Fatalf("no summary for %q in %+v", probe, sums)
+		return ""
+	}
+	want := idOf(newMiner(t, Config{}).Summarize([]Entry{{Message: probe}}))
+	for name, batch := range map[string][]Entry{
+		"alone again": {{Message: probe}},
+		"crowded":     crowded,
+		"reversed":    reversed,
+		"repeated":    append(slices.Clone(crowded), crowded...),
+	} {
+		// A new Miner each time stands for another process or a restart.
+		if got := idOf(newMiner(t, Config{}).Summarize(batch)); got != want {
+			t.Errorf("%s: id %s, want %s as alone", name, got, want)
+		}
 	}
 }

@@ -49,6 +49,8 @@ func (s *Service) Routes() []Route {
 		{Method: "POST", Pattern: "/api/v1/queue/tickets/{id}/comments", Role: auth.RoleSupport, handler: s.action(actComment)},
 		{Method: "POST", Pattern: "/api/v1/queue/tickets/{id}/reroute", Role: auth.RoleSupport, handler: s.action(actReroute)},
 		{Method: "POST", Pattern: "/api/v1/queue/tickets/{id}/confirm-bug", Role: auth.RoleEngineer, handler: s.action(actConfirmBug)},
+		{Method: "GET", Pattern: "/api/v1/incidents", Role: auth.RoleEngineer, handler: s.listIncidents},
+		{Method: "GET", Pattern: "/api/v1/incidents/{iid}", Role: auth.RoleEngineer, handler: s.getIncident},
 		{Method: "GET", Pattern: "/api/v1/admin/tokens", Role: auth.RoleAdmin, handler: s.listTokens},
 		{Method: "POST", Pattern: "/api/v1/admin/tokens", Role: auth.RoleAdmin, handler: s.issueToken},
 		{Method: "POST", Pattern: "/api/v1/admin/tokens/{tid}/revoke", Role: auth.RoleAdmin, handler: s.revokeToken},

@@ -694,6 +694,8 @@ type queueBody struct {
 	Error      string
 	Statuses   []string
 	Components []string
+	// Incidents are the storms open now (escalation queue only).
+	Incidents []events.Incident
 	// FragmentURL is this listing's live part, refetched on every change.
 	FragmentURL string
 }
@@ -701,6 +703,9 @@ type queueBody struct {
 type queueRow struct {
 	Summary
 	SLA string
+	// IncidentOpen: the ticket's incident is open (a group still
+	// gathering its first tickets is not shown as one).
+	IncidentOpen bool
 }
 
 // QueueURL is the listing with one filter changed (and the cursor reset).
@@ -743,9 +748,21 @@ func (pg *pages) queuePage(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusServiceUnavailable
 	default:
 		now := pg.s.now()
+		open := map[string]bool{}
+		if f.Queue == events.QueueEscalation {
+			incs, err := pg.s.st.openIncidents(r.Context())
+			if err != nil {
+				pg.fail(w, r, err)
+				return
+			}
+			body.Incidents = incs
+			for _, inc := range incs {
+				open[inc.ID] = true
+			}
+		}
 		list, next := pg.s.view.list(f, after, limit)
 		for _, sm := range list {
-			body.Rows = append(body.Rows, queueRow{Summary: sm, SLA: sm.SLAState(now)})
+			body.Rows = append(body.Rows, queueRow{Summary: sm, SLA: sm.SLAState(now), IncidentOpen: open[sm.Incident] || f.Incident != ""})
 		}
 		body.Counts = pg.s.view.count(f.Queue, now)
 		if next != "" {

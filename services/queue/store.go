@@ -28,6 +28,8 @@ type store struct {
 	tickets   jetstream.KeyValue
 	open      jetstream.KeyValue
 	tenants   jetstream.KeyValue
+	// incidents is the router's: the queue only reads it.
+	incidents jetstream.KeyValue
 	due       DuePolicy
 }
 
@@ -44,6 +46,9 @@ func openStore(ctx context.Context, js jetstream.JetStream, topo bus.Topology, d
 		return nil, err
 	}
 	if st.tenants, err = bus.EnsureBucket(ctx, js, topo.TenantIndexBucket()); err != nil {
+		return nil, err
+	}
+	if st.incidents, err = bus.EnsureBucket(ctx, js, topo.IncidentsBucket()); err != nil {
 		return nil, err
 	}
 	return st, nil

@@ -28,8 +28,9 @@ type Config struct {
 	RulesFile      string `name:"rules" env:"TRIAGE_ROUTER_RULES" type:"path" help:"Routing rules file (YAML); empty uses the built-in rules (services/router/rules.yaml). Reloaded when it changes or on SIGHUP."`
 	ModelFile      string `name:"model" env:"TRIAGE_ROUTER_MODEL" type:"path" help:"Trained model file (JSON, from 'triage routing retrain'); empty uses the built-in model. Reloaded like the rules."`
 	// NeedsTriageBelow overrides the rules file's needs_triage.below.
-	NeedsTriageBelow float64       `name:"needs-triage-below" env:"TRIAGE_ROUTER_NEEDS_TRIAGE_BELOW" help:"Confidence below which a ticket goes to the needs-triage lane; 0 uses the rules file's needs_triage.below."`
-	ReloadEvery      time.Duration `name:"reload-every" env:"TRIAGE_ROUTER_RELOAD_EVERY" default:"5s" help:"How often to check whether the rules or model file changed; 0 reloads on SIGHUP only."`
+	NeedsTriageBelow float64        `name:"needs-triage-below" env:"TRIAGE_ROUTER_NEEDS_TRIAGE_BELOW" help:"Confidence below which a ticket goes to the needs-triage lane; 0 uses the rules file's needs_triage.below."`
+	ReloadEvery      time.Duration  `name:"reload-every" env:"TRIAGE_ROUTER_RELOAD_EVERY" default:"5s" help:"How often to check whether the rules or model file changed; 0 reloads on SIGHUP only."`
+	Incidents        IncidentConfig `embed:""`
 
 	// classifier is what Validate loaded, so New runs what was checked.
 	classifier *Classifier
@@ -40,6 +41,9 @@ type Config struct {
 func (c *Config) Validate() error {
 	if c.NeedsTriageBelow < 0 || c.NeedsTriageBelow >= 1 {
 		return fmt.Errorf("--needs-triage-below must be in [0, 1), got %g", c.NeedsTriageBelow)
+	}
+	if err := c.Incidents.Validate(); err != nil {
+		return err
 	}
 	cl, err := c.load()
 	c.classifier = cl
@@ -69,6 +73,7 @@ type Service struct {
 	cfg    Config
 	now    func() time.Time
 	reload *reloader
+	storms *incidents
 }
 
 // New connects the router and loads its rules and model.
@@ -84,7 +89,13 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	kv, err := bus.EnsureBucket(ctx, base.JS, base.Topology().IncidentsBucket())
+	if err != nil {
+		base.Close()
+		return nil, err
+	}
 	s := &Service{Base: base, cfg: cfg, now: time.Now}
+	s.storms = newIncidents(kv, cfg.Incidents, func() time.Time { return s.now() })
 	s.reload = newReloader(cfg, cl, base.Log, base.Registry)
 	base.Log.Info("routing rules and model loaded", zap.String("rules_version", cl.Rules().Version),
 		zap.String("rules_file", cfg.RulesFile), zap.String("model_file", cfg.ModelFile),
@@ -113,6 +124,17 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
 	}
 	routing := s.Classifier().Decide(in.Ticket, in.Enrichment)
 	routing.RoutedAt = s.now().UTC()
+	if g, ok := groupOf(in.Ticket, in.Enrichment, routing); ok {
+		inc, err := s.storms.join(ctx, g, member{ticket: in.Ticket.ID, tenant: in.Ticket.TenantID,
+			severity: routing.Severity, component: routing.Component, at: in.Ticket.SubmittedAt.UTC()})
+		if err != nil {
+			return err
+		}
+		routing.Incident = inc.ID
+		if inc.Open {
+			routing.Reasons = append(routing.Reasons, "part of incident "+inc.ID+": "+inc.Reason)
+		}
+	}
 	out := events.TicketRouted{SchemaVersion: events.SchemaVersion, Ticket: in.Ticket, Enrichment: in.Enrichment, Routing: routing}
 	if _, err := bus.Publish(ctx, s.JS, bus.Event{
 		Subject: events.TicketSubject(events.SubjectRouted, in.Ticket.ID),
@@ -130,6 +152,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
 	s.reload.decisions.WithLabelValues(routing.Queue, strconv.FormatBool(routing.NeedsTriage)).Inc()
 	s.Log.Info("ticket routed", logging.TicketID(in.Ticket.ID), zap.String("queue", routing.Queue),
 		zap.Bool("needs_triage", routing.NeedsTriage), zap.Float64("confidence", routing.Confidence),
-		zap.String("severity", routing.Severity), zap.String("component", routing.Component), zap.Strings("rules", routing.RuleIDs))
+		zap.String("severity", routing.Severity), zap.String("component", routing.Component), zap.Strings("rules", routing.RuleIDs),
+		zap.String("incident", routing.Incident))
 	return nil
 }

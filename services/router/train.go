@@ -29,6 +29,8 @@ type Example struct {
 	Weight float64
 	// Correction marks examples that came from re-routed tickets.
 	Correction bool
+	// Incident names the storm the ticket belongs to, when labelled.
+	Incident string
 }
 
 // TrainOptions are the training settings; DefaultTrainOptions documents

@@ -16,6 +16,7 @@ import (
 	"github.com/triage-pipeline/triage/libs/dev/harness/demoeval"
 	"github.com/triage-pipeline/triage/libs/dev/shareddata"
 	"github.com/triage-pipeline/triage/libs/events"
+	"github.com/triage-pipeline/triage/libs/extract"
 	"github.com/triage-pipeline/triage/libs/service"
 	"github.com/triage-pipeline/triage/libs/signature"
 	"github.com/triage-pipeline/triage/services/router"
@@ -110,9 +111,13 @@ type scored struct {
 // demo labels, with the logs the finder attached.
 func evalDemoRouting(out io.Writer, w *demoworld.World, rep demoeval.Report, cl *router.Classifier, baseline *router.Rules) {
 	var rows []scored
+	var items []router.Routed
+	label := map[string]string{}
 	for _, t := range w.Tickets {
 		tk, enr := demoeval.Ticket(t), rep.Enrichments[t.ID]
 		d := cl.Classify(tk, enr)
+		items = append(items, router.Routed{Ticket: tk, Enrichment: enr, Routing: d.Routing})
+		label[t.ID] = t.Incident
 		b := baseline.KeywordDecide(tk, enr)
 		rows = append(rows, scored{id: t.ID, subject: t.Subject, technical: t.Technical, component: t.Component, severity: t.Severity,
 			got: d.Routing, gotSeverity: d.Severity, baseTechnical: b.Technical, baseComponent: b.Component, baseSeverity: b.Severity})
@@ -128,6 +133,7 @@ func evalDemoRouting(out io.Writer, w *demoworld.World, rep demoeval.Report, cl 
 			shown++
 		}
 	}
+	evalStorms(out, "the demo tickets (with the logs the finder attached)", items, label)
 }
 
 func triageNote(r events.Routing) string {
@@ -264,6 +270,7 @@ func evalDev(out io.Writer, path string, cl *router.Classifier, baseline *router
 	printConfusion(out, "component, keyword baseline", router.Components(), rows, func(r scored) (string, string, bool) {
 		return r.component, r.baseComponent, true
 	})
+	evalDevStorms(out, examples, ds)
 	// The two halves were written by two people: training on one and
 	// scoring the other says how well the model carries over to new
 	// wording.
@@ -403,4 +410,91 @@ func evalMultilang(out io.Writer, path string, cl *router.Classifier, baseline *
 	fmt.Fprintf(out, "by language (model right/total): %s; needs triage: %d\n", strings.Join(parts, ", "), m.needsTriage)
 	fmt.Fprintln(out, "(no severity or component here: the sample's priorities and queues are another product's)")
 	return nil
+}
+
+// evalDevStorms groups the development tickets into incidents as the
+// router would, from their cross-validated decisions. They carry no logs,
+// so the component and a quoted error code stand for the symptom.
+func evalDevStorms(out io.Writer, examples []router.Example, ds []router.Decision) {
+	items := make([]router.Routed, len(examples))
+	extractor := extract.New(extract.DefaultConfig())
+	label := map[string]string{}
+	for i, e := range examples {
+		// The enricher attaches what it extracts from the text (error
+		// codes among it) even when it finds no logs.
+		enr := e.Enrichment
+		res := extractor.Extract(extract.Input{Subject: e.Ticket.Subject, Description: e.Ticket.Description, Language: e.Ticket.Language,
+			SubmittedAt: e.Ticket.SubmittedAt, TenantID: e.Ticket.TenantID})
+		for _, it := range res.Items {
+			enr.Evidence = append(enr.Evidence, events.Evidence{Kind: string(it.Kind), Value: it.Value})
+		}
+		items[i] = router.Routed{Ticket: e.Ticket, Enrichment: enr, Routing: ds[i].Routing}
+		label[e.ID] = e.Incident
+	}
+	evalStorms(out, "the development tickets (no logs: by component and quoted error code)", items, label)
+}
+
+// evalStorms groups routed tickets into incidents as the router does as
+// they arrive, and scores the incidents of several tickets against the
+// labelled storms (label: ticket id → storm, "" for none).
+func evalStorms(out io.Writer, what string, items []router.Routed, label map[string]string) {
+	cfg := router.DefaultIncidentConfig()
+	storms := map[string]int{}
+	for _, storm := range label {
+		if storm != "" {
+			storms[storm]++
+		}
+	}
+	// One P1 ticket opens an incident on its own; storms are the groups.
+	var groups []events.Incident
+	singles := 0
+	for _, inc := range router.GroupTickets(items, cfg) {
+		switch {
+		case !inc.Open:
+		case inc.Count > 1:
+			groups = append(groups, inc)
+		default:
+			singles++
+		}
+	}
+	p := scoreGrouping(groups, label, storms)
+	fmt.Fprintf(out, "storms on %s, window %s (%s for a signature), threshold %d or one P1: %d labelled storms (%d tickets); %d incidents of several tickets holding %d tickets, and %d single P1 tickets opened as incidents\n",
+		what, cfg.Window, cfg.SignatureWindow, cfg.Threshold, len(storms), p.stormTickets, len(groups), p.grouped, singles)
+	fmt.Fprintf(out, "storm grouping: purity %.3f (share of grouped tickets in an incident whose majority storm is theirs), completeness %.3f (mean share of a storm's tickets in its largest incident); %d tickets of no storm grouped with others\n",
+		p.purity, p.completeness, p.strays)
+}
+
+type groupingScore struct {
+	purity, completeness          float64
+	grouped, stormTickets, strays int
+}
+
+// scoreGrouping compares incidents with labelled storms (label maps ticket
+// to storm, "" for none; storms counts each storm's tickets).
+func scoreGrouping(incs []events.Incident, label map[string]string, storms map[string]int) groupingScore {
+	var sc groupingScore
+	best := map[string]int{} // storm → its tickets in its largest incident
+	pure := 0
+	for _, inc := range incs {
+		counts := map[string]int{}
+		for _, id := range inc.Tickets {
+			counts[label[id]]++
+		}
+		major := 0
+		for storm, n := range counts {
+			if storm != "" {
+				major = max(major, n)
+				best[storm] = max(best[storm], n)
+			}
+		}
+		pure += major
+		sc.grouped += len(inc.Tickets)
+		sc.strays += counts[""]
+	}
+	sc.purity = ratio(pure, sc.grouped)
+	for storm, n := range storms {
+		sc.stormTickets += n
+		sc.completeness += ratio(best[storm], n) / float64(len(storms))
+	}
+	return sc
 }

@@ -96,6 +96,9 @@ func (l Labelled) Example() router.Example {
 	if l.Label.Severity != nil {
 		ex.Severity = *l.Label.Severity
 	}
+	if l.Label.Incident != nil {
+		ex.Incident = *l.Label.Incident
+	}
 	return ex
 }
 

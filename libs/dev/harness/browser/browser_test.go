@@ -294,6 +294,11 @@ func TestEngineerWorksTicket(t *testing.T) {
 	}
 	browser.Run(t, tab, 90*time.Second, "see the storm in the list",
 		chromedp.Poll[bool](`document.querySelectorAll(".queue-table tbody tr").length >= 30`, chromedp.WithPollingTimeout(90*time.Second)))
+	// The demo world's payment storm (dozens of restaurants at dinner)
+	// becomes an incident above the list.
+	browser.Run(t, tab, 90*time.Second, "see the storm as an incident",
+		chromedp.Poll[bool](`[...document.querySelectorAll(".incidents .incident-item")].some(li => /\d+ tickets, \d+ restaurants/.test(li.textContent))`,
+			chromedp.WithPollingTimeout(90*time.Second)))
 	browser.Screenshot(t, tab, "queue-busy")
 }
 

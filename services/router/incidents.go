@@ -1,0 +1,381 @@
+package router
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/triage-pipeline/triage/libs/events"
+	"github.com/triage-pipeline/triage/libs/extract"
+)
+
+// IncidentConfig says how storms are grouped into incidents.
+type IncidentConfig struct {
+	Window time.Duration `name:"incident-window" env:"TRIAGE_ROUTER_INCIDENT_WINDOW" default:"30m" help:"A ticket grouped by component joins its group's incident if it comes within this long of the incident's last ticket; later ones start a new incident."`
+	// A shared error signature is strong evidence of one failure, even when
+	// its tickets trickle in over hours; a shared component is weak.
+	SignatureWindow time.Duration `name:"incident-signature-window" env:"TRIAGE_ROUTER_INCIDENT_SIGNATURE_WINDOW" default:"4h" help:"The same for tickets grouped by an error signature of their logs."`
+	Threshold       int           `name:"incident-threshold" env:"TRIAGE_ROUTER_INCIDENT_THRESHOLD" default:"3" help:"Tickets it takes to open an incident (one P1 ticket opens it at once)."`
+}
+
+// DefaultIncidentConfig is the flags' defaults, for evaluations.
+func DefaultIncidentConfig() IncidentConfig {
+	return IncidentConfig{Window: 30 * time.Minute, SignatureWindow: 4 * time.Hour, Threshold: 3}
+}
+
+// Validate refuses settings that would group nothing or everything.
+func (c IncidentConfig) Validate() error {
+	if c.Window <= 0 || c.SignatureWindow <= 0 {
+		return fmt.Errorf("--incident-window and --incident-signature-window must be positive, got %s and %s", c.Window, c.SignatureWindow)
+	}
+	if c.Threshold < 1 {
+		return fmt.Errorf("--incident-threshold must be at least 1, got %d", c.Threshold)
+	}
+	return nil
+}
+
+// stormGroup is what a ticket is grouped by, and why, in words.
+type stormGroup struct {
+	key       string // events.Incident.Key
+	reason    string
+	signature events.Signature // zero when grouped by component
+}
+
+// window is how long after an incident's last ticket a ticket still joins.
+func (c IncidentConfig) window(g stormGroup) time.Duration {
+	if g.signature.ID != "" {
+		return c.SignatureWindow
+	}
+	return c.Window
+}
+
+// groupOf says which storm group a routed ticket belongs to, if any. Only
+// technical tickets are grouped. A signature of the logs tied to the ticket
+// (not the tenant's other errors in the window) groups best; without one,
+// the component and the error code the ticket quotes stand for the symptom.
+func groupOf(t events.Ticket, e events.Enrichment, r events.Routing) (stormGroup, bool) {
+	if !r.Technical || r.NeedsTriage {
+		return stormGroup{}, false
+	}
+	var best *events.Signature
+	for i := range e.Signatures {
+		s := &e.Signatures[i]
+		if s.Matched > 0 && (best == nil || s.Matched > best.Matched || (s.Matched == best.Matched && s.ID < best.ID)) {
+			best = s
+		}
+	}
+	if best != nil {
+		where := strings.Join(best.Services, ", ")
+		if where == "" {
+			where = "an unnamed service"
+		}
+		return stormGroup{
+			key:       "signature:" + best.ID,
+			reason:    fmt.Sprintf("signature %s %q in %s", best.ID, best.Template, where),
+			signature: *best,
+		}, true
+	}
+	if r.Component == "" || r.Component == "other" {
+		return stormGroup{}, false
+	}
+	key, reason := "component:"+r.Component, "component "+r.Component
+	var codes []string
+	for _, ev := range e.Evidence {
+		if ev.Kind == string(extract.KindErrorCode) {
+			codes = append(codes, strings.ToUpper(ev.Value))
+		}
+	}
+	if len(codes) > 0 {
+		slices.Sort(codes)
+		key += ":" + codes[0]
+		reason += " with error code " + codes[0]
+	}
+	return stormGroup{key: key, reason: reason + " (no logs tied to the tickets)"}, true
+}
+
+// member is one ticket joining a group.
+type member struct {
+	ticket, tenant, severity, component string
+	at                                  time.Time
+}
+
+type joinResult struct {
+	incident events.Incident
+	err      error
+}
+
+type joinRequest struct {
+	m    member
+	done chan joinResult
+}
+
+// groupQueue holds one group's waiting joins; one handler at a time writes
+// them all (group commit), so 32 handlers joining one storm make one write
+// instead of 32 competing ones.
+type groupQueue struct {
+	waiting []joinRequest
+	writing bool
+}
+
+// incidents groups routed tickets into incidents kept in the incidents
+// bucket. Every write is a compare-and-set on the group's key, so replicas
+// racing on a new storm create one incident, not several.
+type incidents struct {
+	kv  jetstream.KeyValue
+	cfg IncidentConfig
+	now func() time.Time
+
+	mu     sync.Mutex
+	groups map[string]*groupQueue
+}
+
+func newIncidents(kv jetstream.KeyValue, cfg IncidentConfig, now func() time.Time) *incidents {
+	return &incidents{kv: kv, cfg: cfg, now: now, groups: map[string]*groupQueue{}}
+}
+
+// groupKey is the bucket key of a group's current incident.
+func groupKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "group." + hex.EncodeToString(sum[:8])
+}
+
+// join adds the ticket to its group's current incident (a redelivered
+// ticket is already there and changes nothing) and returns the incident.
+func (in *incidents) join(ctx context.Context, g stormGroup, m member) (events.Incident, error) {
+	k := groupKey(g.key)
+	req := joinRequest{m: m, done: make(chan joinResult, 1)}
+	in.mu.Lock()
+	q := in.groups[k]
+	if q == nil {
+		q = &groupQueue{}
+		in.groups[k] = q
+	}
+	q.waiting = append(q.waiting, req)
+	lead := !q.writing
+	q.writing = true
+	in.mu.Unlock()
+	if lead {
+		// The writer outlives this handler if need be: what it writes for
+		// a handler that gave up is found on redelivery, not doubled.
+		go in.write(context.WithoutCancel(ctx), k, g)
+	}
+	select {
+	case r := <-req.done:
+		return r.incident, r.err
+	case <-ctx.Done():
+		return events.Incident{}, fmt.Errorf("join incident %s: %w", g.key, ctx.Err())
+	}
+}
+
+// writeTimeout bounds one batch's write, retries included.
+const writeTimeout = 10 * time.Second
+
+// write applies the group's waiting joins, batch after batch, until none
+// are left.
+func (in *incidents) write(ctx context.Context, k string, g stormGroup) {
+	for {
+		in.mu.Lock()
+		q := in.groups[k]
+		batch := q.waiting
+		q.waiting = nil
+		if len(batch) == 0 {
+			q.writing = false
+			delete(in.groups, k)
+			in.mu.Unlock()
+			return
+		}
+		in.mu.Unlock()
+		members := make([]member, len(batch))
+		for i, r := range batch {
+			members[i] = r.m
+		}
+		bctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		ids, err := in.apply(bctx, k, g, members)
+		cancel()
+		for i, r := range batch {
+			if err != nil {
+				r.done <- joinResult{err: err}
+			} else {
+				r.done <- joinResult{incident: ids[i]}
+			}
+		}
+	}
+}
+
+// maxConflicts bounds compare-and-set retries; each conflict means another
+// replica wrote, so the storm is making progress.
+const maxConflicts = 1000
+
+// apply merges members into the group's record with a compare-and-set and
+// returns each member's incident.
+func (in *incidents) apply(ctx context.Context, k string, g stormGroup, members []member) ([]events.Incident, error) {
+	slices.SortStableFunc(members, func(a, b member) int { return a.at.Compare(b.at) })
+	for range maxConflicts {
+		var cur *events.Incident
+		var rev uint64
+		entry, err := in.kv.Get(ctx, k)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+		case err != nil:
+			return nil, fmt.Errorf("read incident %s: %w", k, err)
+		default:
+			cur, rev = new(events.Incident), entry.Revision()
+			if err := json.Unmarshal(entry.Value(), cur); err != nil {
+				return nil, fmt.Errorf("decode incident %s: %w", k, err)
+			}
+		}
+		next, ended, results := in.merge(cur, g, k, members)
+		// An incident that ended is kept under its id before the group's
+		// key moves on, so a crash in between loses nothing.
+		for _, old := range ended {
+			if err := in.put(ctx, "past."+old.ID, old); err != nil {
+				return nil, err
+			}
+		}
+		data, err := json.Marshal(next)
+		if err != nil {
+			return nil, fmt.Errorf("encode incident %s: %w", next.ID, err)
+		}
+		if cur == nil {
+			_, err = in.kv.Create(ctx, k, data)
+		} else {
+			_, err = in.kv.Update(ctx, k, data, rev)
+		}
+		if err == nil {
+			return results, nil
+		}
+		if !isConflict(err) {
+			return nil, fmt.Errorf("write incident %s: %w", next.ID, err)
+		}
+	}
+	return nil, fmt.Errorf("write incident %s: still conflicting after %d attempts", k, maxConflicts)
+}
+
+func isConflict(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, jetstream.ErrKeyExists) ||
+		(errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence)
+}
+
+func (in *incidents) put(ctx context.Context, key string, inc events.Incident) error {
+	data, err := json.Marshal(inc)
+	if err != nil {
+		return fmt.Errorf("encode incident %s: %w", inc.ID, err)
+	}
+	if _, err := in.kv.Put(ctx, key, data); err != nil {
+		return fmt.Errorf("keep incident %s: %w", inc.ID, err)
+	}
+	return nil
+}
+
+// merge adds members (oldest first) to cur, starting a new incident when a
+// member comes more than the window after the current one's last ticket.
+func (in *incidents) merge(cur *events.Incident, g stormGroup, k string, members []member) (events.Incident, []events.Incident, []events.Incident) {
+	var ended []events.Incident
+	results := make([]events.Incident, len(members))
+	var inc events.Incident
+	fresh := cur == nil
+	if !fresh {
+		inc = *cur
+		inc.Tickets, inc.Tenants = slices.Clone(cur.Tickets), slices.Clone(cur.Tenants)
+	}
+	now := in.now().UTC()
+	for i, m := range members {
+		if !fresh && m.at.After(inc.LastSeen.Add(in.cfg.window(g))) {
+			ended = append(ended, inc)
+			fresh = true
+		}
+		if fresh {
+			inc = events.Incident{
+				ID:  strings.TrimPrefix(k, "group.") + "-" + strconv.FormatInt(m.at.Unix(), 36),
+				Key: g.key, Component: m.component, Severity: m.severity,
+				Signature: g.signature.ID, Template: g.signature.Template, Services: g.signature.Services,
+				Tickets: []string{}, Tenants: []string{}, FirstSeen: m.at, LastSeen: m.at,
+			}
+			fresh = false
+		}
+		if !slices.Contains(inc.Tickets, m.ticket) {
+			inc.Count++
+			if len(inc.Tickets) < events.MaxIncidentTickets {
+				inc.Tickets = append(inc.Tickets, m.ticket)
+			}
+			if m.tenant != "" && !slices.Contains(inc.Tenants, m.tenant) {
+				inc.Tenants = append(inc.Tenants, m.tenant)
+			}
+			if m.at.Before(inc.FirstSeen) {
+				inc.FirstSeen = m.at
+			}
+			if m.at.After(inc.LastSeen) {
+				inc.LastSeen = m.at
+			}
+			if severityRank(m.severity) < severityRank(inc.Severity) {
+				inc.Severity = m.severity
+			}
+			if !inc.Open && (inc.Count >= in.cfg.Threshold || m.severity == "P1") {
+				inc.Open, inc.OpenedAt = true, &now
+			}
+			inc.UpdatedAt = now
+		}
+		inc.Reason = fmt.Sprintf("grouped because %s: %d tickets from %d tenants since %s",
+			g.reason, inc.Count, len(inc.Tenants), inc.FirstSeen.Format("2006-01-02 15:04 MST"))
+		results[i] = inc
+	}
+	return inc, ended, results
+}
+
+// severityRank orders P1 (most severe) before P4; anything else last.
+func severityRank(s string) int {
+	if len(s) == 2 && s[0] == 'P' && s[1] >= '1' && s[1] <= '4' {
+		return int(s[1] - '0')
+	}
+	return 9
+}
+
+// Routed is one routed ticket, for GroupTickets.
+type Routed struct {
+	Ticket     events.Ticket
+	Enrichment events.Enrichment
+	Routing    events.Routing
+}
+
+// GroupTickets groups routed tickets as the router does when they arrive
+// in submission order, without a bucket: for evaluations. It returns every
+// incident, those that never opened too.
+func GroupTickets(items []Routed, cfg IncidentConfig) []events.Incident {
+	in := newIncidents(nil, cfg, time.Now)
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return items[a].Ticket.SubmittedAt.Compare(items[b].Ticket.SubmittedAt) })
+	current := map[string]*events.Incident{}
+	var out []events.Incident
+	for _, i := range order {
+		it := items[i]
+		g, ok := groupOf(it.Ticket, it.Enrichment, it.Routing)
+		if !ok {
+			continue
+		}
+		k := groupKey(g.key)
+		next, ended, _ := in.merge(current[k], g, k, []member{{ticket: it.Ticket.ID, tenant: it.Ticket.TenantID,
+			severity: it.Routing.Severity, component: it.Routing.Component, at: it.Ticket.SubmittedAt.UTC()}})
+		out = append(out, ended...)
+		current[k] = &next
+	}
+	for _, inc := range current {
+		out = append(out, *inc)
+	}
+	slices.SortFunc(out, func(a, b events.Incident) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
