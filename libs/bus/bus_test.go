@@ -16,6 +16,9 @@ import (
 	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
 
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
+
 func connect(t *testing.T) jetstream.JetStream {
 	t.Helper()
 	srv := testkit.RunJetStream(t)

@@ -120,8 +120,8 @@ func TestNewerReplicaUpgradesAndKeepsSubjects(t *testing.T) {
 	}
 }
 
-// Buckets and consumers follow the same rule as streams.
-func TestOlderReplicaKeepsNewerBucketAndConsumer(t *testing.T) {
+// Buckets follow the same rule as streams (consumers: version_test.go).
+func TestOlderReplicaKeepsNewerBucket(t *testing.T) {
 	js := bareJetStream(t)
 	ctx := t.Context()
 	topo := bus.DefaultTopology()
@@ -146,29 +146,6 @@ func TestOlderReplicaKeepsNewerBucketAndConsumer(t *testing.T) {
 		t.Errorf("an older replica set the bucket's history to %d", st.History())
 	}
 
-	cfg := bus.DefaultConsumerConfig(bus.StreamTickets, "c", "tickets.enriched.*", "tickets.routed.*")
-	if _, err := bus.EnsureConsumerAt(ctx, js, cfg, bus.ContractVersion); err != nil {
-		t.Fatal(err)
-	}
-	oldCfg := bus.DefaultConsumerConfig(bus.StreamTickets, "c", "tickets.enriched.*")
-	cons, err := bus.EnsureConsumerAt(ctx, js, oldCfg, bus.ContractVersion-1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := cons.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(info.Config.FilterSubjects, cfg.FilterSubjects) {
-		t.Errorf("an older replica narrowed the consumer to %v, want %v", info.Config.FilterSubjects, cfg.FilterSubjects)
-	}
-	// The current version still updates a consumer it owns.
-	if cons, err = bus.EnsureConsumerAt(ctx, js, oldCfg, bus.ContractVersion); err != nil {
-		t.Fatal(err)
-	}
-	if info, err = cons.Info(ctx); err != nil || !slices.Equal(info.Config.FilterSubjects, oldCfg.FilterSubjects) {
-		t.Errorf("the same version could not update its consumer: %v %v", info.Config.FilterSubjects, err)
-	}
 }
 
 // Dead letters are captured for every event stream.

@@ -7,7 +7,12 @@ import (
 	"time"
 	_ "time/tzdata" // America/Los_Angeles on machines without zoneinfo
 	"unicode/utf8"
+
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
+
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // Reference submission times: a Sunday morning and the same evening, Tokyo.
 var (

@@ -21,6 +21,9 @@ import (
 	"github.com/triage-pipeline/triage/libs/extract"
 )
 
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
+
 func testConfig(t *testing.T, args ...string) Config {
 	t.Helper()
 	var c struct {

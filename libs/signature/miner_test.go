@@ -4,7 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
+
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 func newMiner(tb testing.TB, cfg Config) *Miner {
 	tb.Helper()

@@ -22,6 +22,9 @@ import (
 	"github.com/triage-pipeline/triage/libs/httpapi"
 )
 
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
+
 // testTokens holds a support token for each running test intake, by its
 // URL, so do sends it.
 var testTokens sync.Map

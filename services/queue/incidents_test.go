@@ -32,7 +32,8 @@ func TestIncidentsAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	storm := events.Incident{ID: "0123456789abcdef-t0", Key: "signature:sig1234", Component: "payment", Severity: "P1", Open: true,
+	storm := events.Incident{ID: "0123456789abcdef-t0", Key: "signature:sig1234", Signature: "sig1234", Services: []string{"payment-gateway"},
+		Component: "payment", Severity: "P1", Open: true,
 		Tickets: []string{"t-s1", "t-s2", "t-s3"}, Tenants: []string{"rst-0042"}, Count: 3, FirstSeen: now, LastSeen: now,
 		Reason: "grouped because signature sig1234"}
 	put("group.0123456789abcdef", storm)
@@ -97,7 +98,7 @@ func TestIncidentsAPI(t *testing.T) {
 	// from its tickets' rows; a group still gathering is not shown.
 	f.queued("t-other")
 	p := f.signIn("kim", "en").get("/queue?queue=escalation")
-	p.mustContain(t, "queue page", `data-incident="`+storm.ID+`"`, "3 tickets, 1 restaurants", storm.Reason,
+	p.mustContain(t, "queue page", `data-incident="`+storm.ID+`"`, "tickets: 3 · restaurants: 1", "grouped by the same error in the logs of payment-gateway",
 		`class="incident">Incident `+storm.ID)
 	p.mustNotContain(t, "queue page", gathering.ID)
 }

@@ -6,8 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 	"github.com/triage-pipeline/triage/libs/events"
 )
+
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 func paymentErrors() events.Enrichment {
 	return events.Enrichment{

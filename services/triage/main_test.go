@@ -5,7 +5,12 @@ import (
 	"testing"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
+
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // Every command line the README shows must parse.
 func TestCommandLinesParse(t *testing.T) {

@@ -12,7 +12,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
+
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 var update = flag.Bool("update", false, "rewrite testdata golden files")
 

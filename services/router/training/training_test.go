@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 	"github.com/triage-pipeline/triage/services/router"
 )
+
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // The targets hold on tickets each fold's model never saw: 5-fold,
 // stratified, seed 1 (the figures `triage eval` prints).

@@ -7,8 +7,12 @@ import (
 	"time"
 
 	"github.com/triage-pipeline/triage/libs/dev/demoworld"
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 	"github.com/triage-pipeline/triage/services/intake"
 )
+
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 func TestPercentiles(t *testing.T) {
 	var d []time.Duration

@@ -297,9 +297,15 @@ func TestEngineerWorksTicket(t *testing.T) {
 	// The demo world's payment storm (dozens of restaurants at dinner)
 	// becomes an incident above the list.
 	browser.Run(t, tab, 90*time.Second, "see the storm as an incident",
-		chromedp.Poll[bool](`[...document.querySelectorAll(".incidents .incident-item")].some(li => /\d+ tickets, \d+ restaurants/.test(li.textContent))`,
+		chromedp.Poll[bool](`[...document.querySelectorAll(".incidents .incident-item")].some(li => /tickets: \d+ · restaurants: \d+/.test(li.textContent))`,
 			chromedp.WithPollingTimeout(90*time.Second)))
 	browser.Screenshot(t, tab, "queue-busy")
+
+	// The same queue for an engineer who reads Japanese.
+	browser.Do(t, tab, 20*time.Second, "read the queue in Japanese", browser.Person("ja", "Asia/Tokyo"),
+		chromedp.Navigate(p.WebURL()+"/queue"), chromedp.WaitVisible(chromedp.CSS(".incidents .incident-item")))
+	browser.WaitText(t, tab, 10*time.Second, ".incidents h2", "発生中のインシデント")
+	browser.Screenshot(t, tab, "queue-busy-ja")
 }
 
 // (c) Support staff are refused the engineers' queue with a page that says

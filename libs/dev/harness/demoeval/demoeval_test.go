@@ -6,7 +6,11 @@ import (
 	"testing"
 
 	"github.com/triage-pipeline/triage/libs/dev/demoworld"
+	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
+
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // TestDemoTicketsGetTheirLogs holds the enricher's search to the labels of
 // the demo world: recall at least 0.9 and precision at least 0.7.

@@ -11,6 +11,9 @@ import (
 	"github.com/triage-pipeline/triage/libs/dev/testkit"
 )
 
+// TestMain fails the package's tests if any leaves a goroutine running.
+func TestMain(m *testing.M) { testkit.Main(m) }
+
 func fixture(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))

@@ -1,4 +1,0 @@
-package bus
-
-// EnsureConsumerAt lets tests play a replica of another contract version.
-var EnsureConsumerAt = ensureConsumerAt
