@@ -35,8 +35,8 @@ func SessionFrom(ctx context.Context) (Session, bool) {
 	return s, ok
 }
 
-// WithPrincipal returns ctx carrying p, for code that acts for a person
-// outside a request.
+// WithPrincipal returns ctx carrying p: the authenticated request's, or
+// that of code acting for a person outside a request.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
@@ -55,7 +55,7 @@ func (s *Store) identify(r *http.Request) (*http.Request, error) {
 		if err != nil {
 			return r, err
 		}
-		return r.WithContext(context.WithValue(ctx, principalKey{}, p)), nil
+		return r.WithContext(WithPrincipal(ctx, p)), nil
 	}
 	c, err := r.Cookie(CookieName)
 	if err != nil {
@@ -74,8 +74,7 @@ func (s *Store) identify(r *http.Request) (*http.Request, error) {
 			return r, err
 		}
 	}
-	ctx = context.WithValue(ctx, principalKey{}, p)
-	return r.WithContext(context.WithValue(ctx, sessionCtxKey{}, sess)), nil
+	return r.WithContext(context.WithValue(WithPrincipal(ctx, p), sessionCtxKey{}, sess)), nil
 }
 
 func safeMethod(m string) bool {

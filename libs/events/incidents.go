@@ -28,10 +28,26 @@ type Incident struct {
 	Count     int       `json:"count"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+	// Until is when the incident ends unless another ticket joins: its
+	// last ticket plus the group's window.
+	Until     time.Time `json:"until"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// MaxIncidentTickets bounds an incident's ticket list, so its record stays
-// far below a NATS message's size limit in the largest storm; beyond it the
-// incident counts tickets without listing them.
-const MaxIncidentTickets = 10000
+// Live says whether the incident is open and its window not yet over.
+func (inc Incident) Live(now time.Time) bool { return inc.Open && now.Before(inc.Until) }
+
+// MaxIncidentTickets bounds an incident's ticket and tenant lists, so that
+// its record, read and written for every batch of joining tickets, stays
+// small in the largest storm. Beyond it the incident counts tickets without
+// listing them (a ticket redelivered then may be counted twice).
+const MaxIncidentTickets = 1000
+
+// SeverityRank orders severities: P1 (most severe) is 1, P4 is 4, anything
+// else after them.
+func SeverityRank(s string) int {
+	if len(s) == 2 && s[0] == 'P' && s[1] >= '1' && s[1] <= '4' {
+		return int(s[1] - '0')
+	}
+	return 9
+}

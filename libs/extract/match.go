@@ -133,9 +133,6 @@ func hasDigitRun(n int) func(string) bool {
 	}
 }
 
-// hasNonASCII reports any byte beyond ASCII: the guard for Japanese words.
-func hasNonASCII(t string) bool { return !isASCIIString(t) }
-
 func guarded(expr string, guard func(string) bool) pattern {
 	return pattern{re: regexp.MustCompile(expr), guard: guard}
 }

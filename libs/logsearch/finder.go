@@ -65,7 +65,7 @@ func (f *Finder) Find(ctx context.Context, t events.Ticket) (events.Enrichment, 
 	ex := f.Extract(t)
 	plan := BuildPlan(t, ex, f.cfg)
 	enr := events.Enrichment{
-		Evidence: evidence(ex),
+		Evidence: Evidence(ex),
 		Window:   &events.SearchWindow{From: ex.Window.From.UTC(), To: ex.Window.To.UTC(), Reason: ex.Window.Reason},
 	}
 	if f.cfg.KibanaURL != "" {
@@ -112,7 +112,9 @@ func (f *Finder) Find(ctx context.Context, t events.Ticket) (events.Enrichment, 
 	return enr, nil
 }
 
-func evidence(ex extract.Result) []events.Evidence {
+// Evidence is what the enricher attaches of an extraction: each item with
+// where in the ticket it was found.
+func Evidence(ex extract.Result) []events.Evidence {
 	out := make([]events.Evidence, 0, len(ex.Items))
 	for _, it := range ex.Items {
 		out = append(out, events.Evidence{Kind: string(it.Kind), Value: it.Value, Field: it.Source.Field, Text: it.Source.Text})

@@ -39,9 +39,15 @@ type Summary struct {
 // template can generalise differently with different neighbours).
 func (m *Miner) Summarize(entries []Entry) []Summary {
 	sigs := make([]Signature, len(entries))
+	byMessage := map[string]Signature{} // a repeated message is masked once
 	for i, e := range entries {
-		t := Template(e.Message)
-		sigs[i] = Signature{ID: TemplateID(t), Template: t}
+		sig, ok := byMessage[e.Message]
+		if !ok {
+			t := Template(e.Message)
+			sig = Signature{ID: TemplateID(t), Template: t}
+			byMessage[e.Message] = sig
+		}
+		sigs[i] = sig
 	}
 
 	// Visit entries oldest first so samples are the earliest logs; entries

@@ -174,6 +174,7 @@ func (s *Service) accept(r *http.Request) (SubmitResponse, error) {
 		if err != nil {
 			return SubmitResponse{}, fmt.Errorf("ticket id: %w", err)
 		}
+		httpapi.SetTicketID(ctx, id.String())
 		evt := events.TicketSubmitted{SchemaVersion: events.SchemaVersion, Ticket: req.ticket(id.String(), now)}
 		if _, err := s.publish(ctx, evt, nil); err != nil {
 			return SubmitResponse{}, err
@@ -192,6 +193,7 @@ func (s *Service) accept(r *http.Request) (SubmitResponse, error) {
 // not expire after the duplicate window.
 func (s *Service) acceptOnce(ctx context.Context, key string, req SubmitRequest, now time.Time) (SubmitResponse, error) {
 	id := uuid.NewSHA1(keyNamespace, []byte(req.TenantID+"\x00"+key)).String()
+	httpapi.SetTicketID(ctx, id) // an unexpected error from here on is logged with it
 	reqHash, err := requestHash(req)
 	if err != nil {
 		return SubmitResponse{}, err

@@ -344,7 +344,7 @@ func supportView(r *Record) SupportView {
 	return SupportView{
 		ID: r.Ticket.ID, Subject: r.Ticket.Subject, Description: r.Ticket.Description, TenantID: r.Ticket.TenantID,
 		Reporter: r.Ticket.Reporter, SubmittedAt: r.Ticket.SubmittedAt, Queue: r.Queue, Status: r.Status,
-		Severity: r.Routing.Severity, Component: r.Routing.Component, Assignee: r.Assignee, Incident: r.Incident,
+		Severity: r.Routing.Severity, Component: r.Routing.Component, Assignee: r.Assignee, Incident: r.Routing.Incident,
 		LogsStatus: string(r.Enrichment.LogsStatus), Bug: r.Bug, SupportMessage: r.SupportMessage, SLA: r.SLA,
 		Version: r.Version, UpdatedAt: r.UpdatedAt, Reroute: r.Reroute,
 		Routing: SupportWhy{Technical: r.Routing.Technical, Queue: r.Routing.Queue},

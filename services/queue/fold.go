@@ -178,7 +178,6 @@ func applyRouted(r *Record, in events.TicketRouted, ev storedEvent, due DuePolic
 			Routing: in.Routing, Queue: in.Routing.Queue, Status: StatusNew,
 			SLA:       SLA{ResponseDue: resp, ResolutionDue: resol},
 			CreatedAt: ev.Time.UTC(), RoutedSeq: ev.Seq, LastSeq: r.LastSeq, extra: r.extra,
-			Incident: in.Routing.Incident,
 		}
 		return true
 	}
@@ -186,7 +185,6 @@ func applyRouted(r *Record, in events.TicketRouted, ev storedEvent, due DuePolic
 		return false // an older enrichment arriving late
 	}
 	r.Enrichment, r.LogCount, r.RoutedSeq, r.Routing = enr, logs, ev.Seq, in.Routing
-	r.Incident = in.Routing.Incident
 	if r.PersonTouched {
 		// People decided where it is and who has it; the router's new view
 		// is shown, not applied.

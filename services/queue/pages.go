@@ -750,13 +750,8 @@ func (pg *pages) queuePage(w http.ResponseWriter, r *http.Request) {
 		now := pg.s.now()
 		open := map[string]bool{}
 		if f.Queue == events.QueueEscalation {
-			incs, err := pg.s.st.openIncidents(r.Context())
-			if err != nil {
-				pg.fail(w, r, err)
-				return
-			}
-			body.Incidents = incs
-			for _, inc := range incs {
+			body.Incidents = pg.s.incidents.live(now)
+			for _, inc := range body.Incidents {
 				open[inc.ID] = true
 			}
 		}

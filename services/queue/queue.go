@@ -66,13 +66,15 @@ const (
 // Service is a running queue.
 type Service struct {
 	*service.Base
-	cfg     Config
-	st      *store
-	auth    *auth.Store
-	view    *view
-	hub     *hub
-	now     func() time.Time
-	metrics *metrics
+	cfg  Config
+	st   *store
+	auth *auth.Store
+	view *view
+	hub  *hub
+	// incidents mirrors the router's current incidents (watchIncidents).
+	incidents *incidentView
+	now       func() time.Time
+	metrics   *metrics
 	// pages renders the web UI, its templates parsed once.
 	pages *pages
 	// materialize is off only in tests that play a crash between an
@@ -96,7 +98,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{Base: base, cfg: cfg, view: newView(), hub: newHub(), now: time.Now, materialize: true}
+	s := &Service{Base: base, cfg: cfg, view: newView(), hub: newHub(), incidents: newIncidentView(), now: time.Now, materialize: true}
 	if s.st, err = openStore(ctx, base.JS, cfg.Topology(), cfg.hours); err == nil {
 		s.auth, err = auth.Open(ctx, base.JS, cfg.Topology())
 	}
@@ -149,7 +151,7 @@ func (s *Service) withoutMaterializer() { s.materialize = false }
 
 // Run consumes ticket and bug events and serves the API until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	workers := []func(context.Context) error{s.watchOpen, s.watchTickets, s.watchSLA}
+	workers := []func(context.Context) error{s.watchOpen, s.watchTickets, s.watchSLA, s.watchIncidents}
 	if s.materialize {
 		handlers := map[string]bus.Handler{}
 		var subjects []string

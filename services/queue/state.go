@@ -136,7 +136,6 @@ type Record struct {
 	Queue    string         `json:"queue"`
 	Status   string         `json:"status"`
 	Assignee string         `json:"assignee,omitempty"`
-	Incident string         `json:"incident,omitempty"`
 	Reroute  *Reroute       `json:"reroute,omitempty"`
 	// PersonTouched: a person claimed, re-routed or moved the ticket, so a
 	// late routing (logs arrived, a dead letter replayed) only suggests.

@@ -51,7 +51,7 @@ func summarize(r *Record) Summary {
 	s := Summary{
 		ID: r.Ticket.ID, Subject: r.Ticket.Subject, TenantID: r.Ticket.TenantID, Reporter: r.Ticket.SubmittedBy,
 		Queue: r.Queue, Status: r.Status, Severity: r.Routing.Severity, Component: r.Routing.Component,
-		Assignee: r.Assignee, Incident: r.Incident, Language: r.Ticket.Language,
+		Assignee: r.Assignee, Incident: r.Routing.Incident, Language: r.Ticket.Language,
 		LogsStatus: string(r.Enrichment.LogsStatus), ErrorLogs: r.Enrichment.ErrorLogs,
 		SubmittedAt: r.Ticket.SubmittedAt, UpdatedAt: r.UpdatedAt, Due: r.SLA.Next(), DueKind: r.SLA.NextKind(),
 		ResponseBreached: r.SLA.ResponseBreached, ResolutionBreached: r.SLA.ResolutionBreached, Version: r.Version,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/triage-pipeline/triage/libs/bus"
 	"github.com/triage-pipeline/triage/libs/events"
 	"github.com/triage-pipeline/triage/libs/extract"
 )
@@ -64,7 +65,7 @@ func (c IncidentConfig) window(g stormGroup) time.Duration {
 // technical tickets are grouped. A signature of the logs tied to the ticket
 // (not the tenant's other errors in the window) groups best; without one,
 // the component and the error code the ticket quotes stand for the symptom.
-func groupOf(t events.Ticket, e events.Enrichment, r events.Routing) (stormGroup, bool) {
+func groupOf(e events.Enrichment, r events.Routing) (stormGroup, bool) {
 	if !r.Technical || r.NeedsTriage {
 		return stormGroup{}, false
 	}
@@ -196,6 +197,9 @@ func (in *incidents) write(ctx context.Context, k string, g stormGroup) {
 			return
 		}
 		in.mu.Unlock()
+		// Oldest first: a ticket may end one incident and start the next,
+		// and each waiting handler gets the incident of its own ticket.
+		slices.SortStableFunc(batch, func(a, b joinRequest) int { return a.m.at.Compare(b.m.at) })
 		members := make([]member, len(batch))
 		for i, r := range batch {
 			members[i] = r.m
@@ -219,8 +223,9 @@ const maxConflicts = 1000
 
 // apply merges members into the group's record with a compare-and-set and
 // returns each member's incident.
+// Members come oldest first.
 func (in *incidents) apply(ctx context.Context, k string, g stormGroup, members []member) ([]events.Incident, error) {
-	slices.SortStableFunc(members, func(a, b member) int { return a.at.Compare(b.at) })
+	kept := map[string]bool{}
 	for range maxConflicts {
 		var cur *events.Incident
 		var rev uint64
@@ -239,9 +244,13 @@ func (in *incidents) apply(ctx context.Context, k string, g stormGroup, members 
 		// An incident that ended is kept under its id before the group's
 		// key moves on, so a crash in between loses nothing.
 		for _, old := range ended {
+			if kept[old.ID] {
+				continue // by an earlier attempt that then conflicted
+			}
 			if err := in.put(ctx, "past."+old.ID, old); err != nil {
 				return nil, err
 			}
+			kept[old.ID] = true
 		}
 		data, err := json.Marshal(next)
 		if err != nil {
@@ -255,17 +264,11 @@ func (in *incidents) apply(ctx context.Context, k string, g stormGroup, members 
 		if err == nil {
 			return results, nil
 		}
-		if !isConflict(err) {
+		if !errors.Is(err, jetstream.ErrKeyExists) && !bus.IsWrongLastSequence(err) {
 			return nil, fmt.Errorf("write incident %s: %w", next.ID, err)
 		}
 	}
 	return nil, fmt.Errorf("write incident %s: still conflicting after %d attempts", k, maxConflicts)
-}
-
-func isConflict(err error) bool {
-	var apiErr *jetstream.APIError
-	return errors.Is(err, jetstream.ErrKeyExists) ||
-		(errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence)
 }
 
 func (in *incidents) put(ctx context.Context, key string, inc events.Incident) error {
@@ -310,7 +313,7 @@ func (in *incidents) merge(cur *events.Incident, g stormGroup, k string, members
 			if len(inc.Tickets) < events.MaxIncidentTickets {
 				inc.Tickets = append(inc.Tickets, m.ticket)
 			}
-			if m.tenant != "" && !slices.Contains(inc.Tenants, m.tenant) {
+			if m.tenant != "" && len(inc.Tenants) < events.MaxIncidentTickets && !slices.Contains(inc.Tenants, m.tenant) {
 				inc.Tenants = append(inc.Tenants, m.tenant)
 			}
 			if m.at.Before(inc.FirstSeen) {
@@ -319,7 +322,7 @@ func (in *incidents) merge(cur *events.Incident, g stormGroup, k string, members
 			if m.at.After(inc.LastSeen) {
 				inc.LastSeen = m.at
 			}
-			if severityRank(m.severity) < severityRank(inc.Severity) {
+			if events.SeverityRank(m.severity) < events.SeverityRank(inc.Severity) {
 				inc.Severity = m.severity
 			}
 			if !inc.Open && (inc.Count >= in.cfg.Threshold || m.severity == "P1") {
@@ -327,19 +330,12 @@ func (in *incidents) merge(cur *events.Incident, g stormGroup, k string, members
 			}
 			inc.UpdatedAt = now
 		}
+		inc.Until = inc.LastSeen.Add(in.cfg.window(g))
 		inc.Reason = fmt.Sprintf("grouped because %s: %d tickets from %d tenants since %s",
 			g.reason, inc.Count, len(inc.Tenants), inc.FirstSeen.Format("2006-01-02 15:04 MST"))
 		results[i] = inc
 	}
 	return inc, ended, results
-}
-
-// severityRank orders P1 (most severe) before P4; anything else last.
-func severityRank(s string) int {
-	if len(s) == 2 && s[0] == 'P' && s[1] >= '1' && s[1] <= '4' {
-		return int(s[1] - '0')
-	}
-	return 9
 }
 
 // Routed is one routed ticket, for GroupTickets.
@@ -363,7 +359,7 @@ func GroupTickets(items []Routed, cfg IncidentConfig) []events.Incident {
 	var out []events.Incident
 	for _, i := range order {
 		it := items[i]
-		g, ok := groupOf(it.Ticket, it.Enrichment, it.Routing)
+		g, ok := groupOf(it.Enrichment, it.Routing)
 		if !ok {
 			continue
 		}

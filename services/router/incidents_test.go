@@ -360,3 +360,39 @@ func TestConcurrentReplicasCreateOneIncident(t *testing.T) {
 		t.Fatalf("incidents %v, want one of 64 tickets", incidentKeys(list))
 	}
 }
+
+// Joins waiting in one batch may arrive out of time order and straddle a
+// window: each ticket still gets its own incident, the ended one or the
+// new one.
+func TestBatchAcrossWindowGetsEachTicketItsIncident(t *testing.T) {
+	srv := testkit.RunJetStream(t)
+	kv, err := bus.EnsureBucket(t.Context(), jetStream(t, srv.ClientURL()), bus.Topology{}.IncidentsBucket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	in := newIncidents(kv, DefaultIncidentConfig(), time.Now)
+	g := stormGroup{key: "component:printer", reason: "component printer"}
+	k := groupKey(g.key)
+	late := joinRequest{m: member{ticket: "late", severity: "P3", at: t0.Add(2 * time.Hour)}, done: make(chan joinResult, 1)}
+	early := joinRequest{m: member{ticket: "early", severity: "P3", at: t0}, done: make(chan joinResult, 1)}
+	// As the handlers queue them: the later ticket first.
+	in.groups[k] = &groupQueue{waiting: []joinRequest{late, early}, writing: true}
+	in.write(t.Context(), k, g)
+	got := map[string]events.Incident{}
+	for name, r := range map[string]joinRequest{"late": late, "early": early} {
+		res := <-r.done
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		got[name] = res.incident
+	}
+	if got["early"].ID == got["late"].ID {
+		t.Fatalf("both tickets in incident %s; the 2 h gap is past the 30 min window", got["early"].ID)
+	}
+	for name, inc := range got {
+		if !slices.Contains(inc.Tickets, name) {
+			t.Errorf("ticket %s was told incident %s, which lists %v", name, inc.ID, inc.Tickets)
+		}
+	}
+}

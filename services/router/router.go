@@ -124,7 +124,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
 	}
 	routing := s.Classifier().Decide(in.Ticket, in.Enrichment)
 	routing.RoutedAt = s.now().UTC()
-	if g, ok := groupOf(in.Ticket, in.Enrichment, routing); ok {
+	if g, ok := groupOf(in.Enrichment, routing); ok {
 		inc, err := s.storms.join(ctx, g, member{ticket: in.Ticket.ID, tenant: in.Ticket.TenantID,
 			severity: routing.Severity, component: routing.Component, at: in.Ticket.SubmittedAt.UTC()})
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/triage-pipeline/triage/libs/dev/shareddata"
 	"github.com/triage-pipeline/triage/libs/events"
 	"github.com/triage-pipeline/triage/libs/extract"
+	"github.com/triage-pipeline/triage/libs/logsearch"
 	"github.com/triage-pipeline/triage/libs/service"
 	"github.com/triage-pipeline/triage/libs/signature"
 	"github.com/triage-pipeline/triage/services/router"
@@ -417,17 +418,13 @@ func evalMultilang(out io.Writer, path string, cl *router.Classifier, baseline *
 // so the component and a quoted error code stand for the symptom.
 func evalDevStorms(out io.Writer, examples []router.Example, ds []router.Decision) {
 	items := make([]router.Routed, len(examples))
-	extractor := extract.New(extract.DefaultConfig())
 	label := map[string]string{}
 	for i, e := range examples {
 		// The enricher attaches what it extracts from the text (error
 		// codes among it) even when it finds no logs.
 		enr := e.Enrichment
-		res := extractor.Extract(extract.Input{Subject: e.Ticket.Subject, Description: e.Ticket.Description, Language: e.Ticket.Language,
-			SubmittedAt: e.Ticket.SubmittedAt, TenantID: e.Ticket.TenantID})
-		for _, it := range res.Items {
-			enr.Evidence = append(enr.Evidence, events.Evidence{Kind: string(it.Kind), Value: it.Value})
-		}
+		enr.Evidence = logsearch.Evidence(extract.Extract(extract.Input{Subject: e.Ticket.Subject, Description: e.Ticket.Description,
+			Language: e.Ticket.Language, SubmittedAt: e.Ticket.SubmittedAt, TenantID: e.Ticket.TenantID}))
 		items[i] = router.Routed{Ticket: e.Ticket, Enrichment: enr, Routing: ds[i].Routing}
 		label[e.ID] = e.Incident
 	}
