@@ -64,7 +64,7 @@ const (
 // code creates. Raise it whenever their configuration changes (a new event
 // type, a new setting): a replica of an older version then leaves the newer
 // configuration alone during a rolling upgrade instead of undoing it.
-const ContractVersion = 3
+const ContractVersion = 4
 
 // MetadataContractVersion is the stream, bucket and consumer metadata key
 // that records which contract version last configured it.

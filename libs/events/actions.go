@@ -19,20 +19,23 @@ const (
 	TypeTicketLogsViewed    = "io.triage.ticket.logs_viewed.v1"
 	TypeTicketSLABreached   = "io.triage.ticket.sla_breached.v1"
 	TypeTicketBugUpdated    = "io.triage.ticket.bug_updated.v1"
+	// A person split the ticket out of its incident.
+	TypeTicketIncidentChanged = "io.triage.ticket.incident_changed.v1"
 )
 
 // Subjects of those events: <prefix>.<ticket_id>.
 const (
-	SubjectClaimed       = "tickets.claimed"
-	SubjectReleased      = "tickets.released"
-	SubjectReassigned    = "tickets.reassigned"
-	SubjectStatusChanged = "tickets.status_changed"
-	SubjectCommented     = "tickets.commented"
-	SubjectRerouted      = "tickets.rerouted"
-	SubjectBugConfirmed  = "tickets.bug_confirmed"
-	SubjectLogsViewed    = "tickets.logs_viewed"
-	SubjectSLABreached   = "tickets.sla_breached"
-	SubjectBugUpdated    = "tickets.bug_updated"
+	SubjectClaimed         = "tickets.claimed"
+	SubjectReleased        = "tickets.released"
+	SubjectReassigned      = "tickets.reassigned"
+	SubjectStatusChanged   = "tickets.status_changed"
+	SubjectCommented       = "tickets.commented"
+	SubjectRerouted        = "tickets.rerouted"
+	SubjectBugConfirmed    = "tickets.bug_confirmed"
+	SubjectLogsViewed      = "tickets.logs_viewed"
+	SubjectSLABreached     = "tickets.sla_breached"
+	SubjectBugUpdated      = "tickets.bug_updated"
+	SubjectIncidentChanged = "tickets.incident_changed"
 )
 
 // TicketHistoryFilter matches every event of one ticket in TICKETS; the
@@ -200,4 +203,12 @@ type TicketBugUpdated struct {
 	IssueURL    string `json:"issue_url,omitempty"`
 	// Note says why filing failed, for a person to act on.
 	Note string `json:"note,omitempty"`
+}
+
+// TicketIncidentChanged: a person moved the ticket out of incident From
+// (To is empty) and the router's grouping no longer applies to it.
+type TicketIncidentChanged struct {
+	Action
+	From string `json:"from"`
+	To   string `json:"to,omitempty"`
 }

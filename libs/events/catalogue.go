@@ -40,6 +40,7 @@ func Kinds() []Kind {
 		{TypeTicketLogsViewed, SubjectLogsViewed, StreamTickets},
 		{TypeTicketSLABreached, SubjectSLABreached, StreamTickets},
 		{TypeTicketBugUpdated, SubjectBugUpdated, StreamTickets},
+		{TypeTicketIncidentChanged, SubjectIncidentChanged, StreamTickets},
 		{TypeBugConfirmed, SubjectConfirmed, StreamBugs},
 		{TypeBugFiled, SubjectFiled, StreamBugs},
 		{TypeBugClosed, SubjectClosed, StreamBugs},

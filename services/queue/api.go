@@ -50,7 +50,16 @@ func (s *Service) Routes() []Route {
 		{Method: "POST", Pattern: "/api/v1/queue/tickets/{id}/reroute", Role: auth.RoleSupport, handler: s.action(actReroute)},
 		{Method: "POST", Pattern: "/api/v1/queue/tickets/{id}/confirm-bug", Role: auth.RoleEngineer, handler: s.action(actConfirmBug)},
 		{Method: "GET", Pattern: "/api/v1/incidents", Role: auth.RoleEngineer, handler: s.listIncidents},
+		{Method: "POST", Pattern: "/api/v1/incidents", Role: auth.RoleEngineer, handler: s.declare},
+		{Method: "GET", Pattern: "/api/v1/incidents/declared", Role: auth.RoleSupport, handler: s.listDeclared},
 		{Method: "GET", Pattern: "/api/v1/incidents/{iid}", Role: auth.RoleEngineer, handler: s.getIncident},
+		{Method: "POST", Pattern: "/api/v1/incidents/{iid}/claim", Role: auth.RoleEngineer, handler: s.incidentHandler(incClaim)},
+		{Method: "POST", Pattern: "/api/v1/incidents/{iid}/release", Role: auth.RoleEngineer, handler: s.incidentHandler(incRelease)},
+		{Method: "POST", Pattern: "/api/v1/incidents/{iid}/resolve", Role: auth.RoleEngineer, handler: s.incidentHandler(incResolve)},
+		{Method: "POST", Pattern: "/api/v1/incidents/{iid}/confirm-bug", Role: auth.RoleEngineer, handler: s.incidentHandler(incConfirmBug)},
+		{Method: "POST", Pattern: "/api/v1/incidents/{iid}/split", Role: auth.RoleEngineer, handler: s.incidentHandler(incSplit)},
+		{Method: "POST", Pattern: "/api/v1/incidents/{iid}/merge", Role: auth.RoleEngineer, handler: s.mergeIncidents},
+		{Method: "POST", Pattern: "/api/v1/alerts/alertmanager", Role: auth.RoleEngineer, handler: s.alertmanager},
 		{Method: "GET", Pattern: "/api/v1/admin/tokens", Role: auth.RoleAdmin, handler: s.listTokens},
 		{Method: "POST", Pattern: "/api/v1/admin/tokens", Role: auth.RoleAdmin, handler: s.issueToken},
 		{Method: "POST", Pattern: "/api/v1/admin/tokens/{tid}/revoke", Role: auth.RoleAdmin, handler: s.revokeToken},
@@ -123,10 +132,20 @@ func intParam(v string, def, min, max int) (int, error) {
 }
 
 // filterFrom reads a listing's filters from the query.
-func filterFrom(r *http.Request, me string) (Filter, int, *sortKey, error) {
+func (s *Service) filterFrom(r *http.Request, me string) (Filter, int, *sortKey, error) {
 	q := r.URL.Query()
 	f := Filter{Queue: q.Get("queue"), Status: q.Get("status"), Component: q.Get("component"),
-		Tenant: q.Get("tenant"), Incident: q.Get("incident")}
+		Tenant: q.Get("tenant")}
+	if id := q.Get("incident"); id != "" {
+		// An incident's tickets include those of the incidents merged into
+		// it; an id that names no incident selects nothing.
+		f.Incidents = []string{id}
+		if inc, ok := s.incidents.Current(id); ok {
+			f.Incidents = family(inc)
+		} else if inc, _, _, err := s.istore().Get(r.Context(), id); err == nil {
+			f.Incidents = family(inc)
+		}
+	}
 	if f.Queue == "" {
 		f.Queue = events.QueueEscalation
 	}
@@ -178,7 +197,7 @@ func isStatus(s string) bool {
 
 func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 	p, _ := auth.From(r.Context())
-	f, limit, after, err := filterFrom(r, p.Name)
+	f, limit, after, err := s.filterFrom(r, p.Name)
 	if err != nil {
 		httpapi.WriteError(w, r, err)
 		return

@@ -159,6 +159,12 @@ func applyType(r *Record, ev storedEvent, due DuePolicy) (bool, error) {
 			return false, err
 		}
 		applyBug(r, in)
+	case events.TypeTicketIncidentChanged:
+		in, err := decode[events.TicketIncidentChanged](ev)
+		if err != nil {
+			return false, err
+		}
+		r.Routing.Incident, r.IncidentSplit = in.To, true
 	default:
 		// A type of a newer version: folding past it would lose it for
 		// the newer replica that knows it.
@@ -184,7 +190,11 @@ func applyRouted(r *Record, in events.TicketRouted, ev storedEvent, due DuePolic
 	if enr.Attempt < r.Enrichment.Attempt {
 		return false // an older enrichment arriving late
 	}
+	incident := r.Routing.Incident
 	r.Enrichment, r.LogCount, r.RoutedSeq, r.Routing = enr, logs, ev.Seq, in.Routing
+	if r.IncidentSplit {
+		r.Routing.Incident = incident // a person's split stays
+	}
 	if r.PersonTouched {
 		// People decided where it is and who has it; the router's new view
 		// is shown, not applied.

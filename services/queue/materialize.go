@@ -162,6 +162,9 @@ func (s *Service) watchOpen(ctx context.Context) error {
 			return nil
 		case e, ok := <-w.Updates():
 			if !ok {
+				if ctx.Err() != nil {
+					return nil // stopping: the watch closed with ctx
+				}
 				return errors.New("open-tickets watch ended")
 			}
 			if e == nil {
@@ -198,6 +201,9 @@ func (s *Service) watchTickets(ctx context.Context) error {
 			return nil
 		case e, ok := <-w.Updates():
 			if !ok {
+				if ctx.Err() != nil {
+					return nil // stopping: the watch closed with ctx
+				}
 				return errors.New("tickets watch ended")
 			}
 			if e != nil {

@@ -52,14 +52,12 @@ func uiLanguages() []string { return []string{"en", "ja"} }
 
 // pageNames are the page templates in web/templates, besides the layout.
 func pageNames() []string {
-	return []string{"login", "submit", "my", "ticket", "queue", "tokens", "error"}
+	return []string{"login", "submit", "my", "ticket", "queue", "incident", "incidents", "tokens", "error"}
 }
 
 // components are the demo world's components (DESIGN.md), offered by the
 // queue page's filter; the router's rules name the same.
-func components() []string {
-	return []string{"order", "payment", "printer", "menu", "auth", "customer-id", "billing", "account", "other"}
-}
+func components() []string { return events.Components() }
 
 // pages renders the web UI: each page's template parsed once per language
 // (the string table's lookups are bound at parse time), and the static
@@ -302,6 +300,8 @@ func (s *Service) pageRoutes() []Route {
 		page(http.MethodGet, "/my", auth.RoleSupport, pg.myPage),
 		page(http.MethodGet, "/tickets/{id}", auth.RoleSupport, pg.ticketPage),
 		page(http.MethodGet, "/queue", auth.RoleEngineer, pg.queuePage),
+		page(http.MethodGet, "/incidents", auth.RoleEngineer, pg.incidentsPage),
+		page(http.MethodGet, "/incidents/{iid}", auth.RoleEngineer, pg.incidentPage),
 		page(http.MethodGet, "/admin/tokens", auth.RoleAdmin, pg.tokensPage),
 	}
 }
@@ -509,6 +509,9 @@ type submitBody struct {
 	Reporter       string
 	IntakeURL      string
 	Channels       []string
+	// Declared are the incidents declared now: the form shows their
+	// messages for support, the matching ones first as staff type.
+	Declared []DeclaredNotice
 }
 
 func (pg *pages) submitPage(w http.ResponseWriter, r *http.Request) {
@@ -519,7 +522,8 @@ func (pg *pages) submitPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _ := auth.From(r.Context())
 	body := submitBody{IdempotencyKey: "web-" + base64.RawURLEncoding.EncodeToString(key[:]), Reporter: p.Name,
-		IntakeURL: strings.TrimSuffix(pg.s.cfg.IntakeURL, "/"), Channels: []string{"phone", "email", "chat", "web"}}
+		IntakeURL: strings.TrimSuffix(pg.s.cfg.IntakeURL, "/"), Channels: []string{"phone", "email", "chat", "web"},
+		Declared: pg.s.declaredNotices()}
 	pg.render(w, r, http.StatusOK, pg.view(r, "submit", "submit.title", body, "submit.js"))
 }
 
@@ -734,7 +738,7 @@ func (pg *pages) queuePage(w http.ResponseWriter, r *http.Request) {
 	}
 	body := queueBody{Form: form, Statuses: Statuses(), Components: components()}
 	status := http.StatusOK
-	f, limit, after, err := filterFrom(r, p.Name)
+	f, limit, after, err := pg.s.filterFrom(r, p.Name)
 	body.Queue = f.Queue
 	var apiErr *httpapi.Error
 	switch {
@@ -750,14 +754,14 @@ func (pg *pages) queuePage(w http.ResponseWriter, r *http.Request) {
 		now := pg.s.now()
 		open := map[string]bool{}
 		if f.Queue == events.QueueEscalation {
-			body.Incidents = pg.s.incidents.live(now)
+			body.Incidents = pg.s.incidents.Live(now)
 			for _, inc := range body.Incidents {
 				open[inc.ID] = true
 			}
 		}
 		list, next := pg.s.view.list(f, after, limit)
 		for _, sm := range list {
-			body.Rows = append(body.Rows, queueRow{Summary: sm, SLA: sm.SLAState(now), IncidentOpen: open[sm.Incident] || f.Incident != ""})
+			body.Rows = append(body.Rows, queueRow{Summary: sm, SLA: sm.SLAState(now), IncidentOpen: open[sm.Incident] || len(f.Incidents) > 0})
 		}
 		body.Counts = pg.s.view.count(f.Queue, now)
 		if next != "" {
@@ -807,4 +811,65 @@ func (pg *pages) tokensPage(w http.ResponseWriter, r *http.Request) {
 		body.Tokens = append(body.Tokens, tokenRow{Token: t, State: state})
 	}
 	pg.render(w, r, http.StatusOK, pg.view(r, "tokens", "tokens.title", body, "tokens.js"))
+}
+
+// --- incidents ---
+
+type incidentsBody struct {
+	Incidents  []IncidentView
+	Components []string
+	Severities []string
+}
+
+// incidentsPage lists the incidents open now and offers to declare one.
+func (pg *pages) incidentsPage(w http.ResponseWriter, r *http.Request) {
+	live := pg.s.incidents.Live(pg.s.now())
+	body := incidentsBody{Components: components(), Severities: events.Severities()}
+	for _, inc := range live {
+		body.Incidents = append(body.Incidents, IncidentView{Incident: inc, Total: inc.Count})
+	}
+	pg.render(w, r, http.StatusOK, pg.view(r, "incidents", "incidents.title", body, "incident.js"))
+}
+
+type incidentBody struct {
+	Inc IncidentView
+	// State is live, ended, resolved or merged.
+	State string
+	// Mine: the viewer owns it (or is an admin and somebody does).
+	Mine bool
+	// MergeInto are the other incidents open now.
+	MergeInto []events.Incident
+}
+
+func (pg *pages) incidentPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, _ := auth.From(ctx)
+	inc, err := pg.s.incident(ctx, r.PathValue("iid"))
+	var apiErr *httpapi.Error
+	if errors.As(err, &apiErr) {
+		pg.errorPage(w, r, apiErr)
+		return
+	}
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	now := pg.s.now()
+	body := incidentBody{Inc: pg.s.viewOf(ctx, inc), State: "live",
+		Mine: inc.Owner != "" && (inc.Owner == p.Name || p.Role.Includes(auth.RoleAdmin))}
+	switch {
+	case inc.MergedInto != "":
+		body.State = "merged"
+	case inc.Resolution != nil:
+		body.State = "resolved"
+	case !inc.Live(now):
+		body.State = "ended"
+	}
+	for _, other := range pg.s.incidents.Live(now) {
+		if other.ID != inc.ID && !slices.Contains(inc.Merged, other.ID) {
+			body.MergeInto = append(body.MergeInto, other)
+		}
+	}
+	v := pg.view(r, "incident", "incident.title", body, "incident.js")
+	pg.render(w, r, http.StatusOK, v)
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,8 @@ import (
 	"github.com/triage-pipeline/triage/libs/auth"
 	"github.com/triage-pipeline/triage/libs/bus"
 	"github.com/triage-pipeline/triage/libs/events"
+	"github.com/triage-pipeline/triage/libs/incidents"
+	"github.com/triage-pipeline/triage/libs/paging"
 	"github.com/triage-pipeline/triage/libs/service"
 )
 
@@ -36,6 +39,8 @@ type Config struct {
 	SLAAlwaysOn    []string      `name:"sla-always-on" env:"TRIAGE_SLA_ALWAYS_ON" default:"P1" help:"Severities whose SLA clock runs around the clock."`
 	SLACheck       time.Duration `name:"sla-check" env:"TRIAGE_SLA_CHECK" default:"15s" help:"How often open tickets are checked for a missed SLA."`
 	MaxComment     int           `name:"max-comment" env:"TRIAGE_QUEUE_MAX_COMMENT" default:"10000" help:"Longest comment, in characters."`
+	// Paging pages the on-call engineer for P1 incidents off-hours.
+	Paging paging.Config `embed:""`
 
 	hours *BusinessHours
 }
@@ -47,6 +52,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	c.hours = h
+	if err := c.Paging.Validate(); err != nil {
+		return err
+	}
 	switch {
 	case c.SLACheck < time.Second:
 		return fmt.Errorf("--sla-check must be at least 1s, got %s", c.SLACheck)
@@ -71,10 +79,16 @@ type Service struct {
 	auth *auth.Store
 	view *view
 	hub  *hub
-	// incidents mirrors the router's current incidents (watchIncidents).
-	incidents *incidentView
-	now       func() time.Time
-	metrics   *metrics
+	// incidents mirrors the incidents bucket (the router's storms and the
+	// declared incidents).
+	incidents *incidents.View
+	// settle takes incidents whose decisions to carry out on their
+	// tickets now (settleIncidents).
+	settle *settleQueue
+	// pager pages the on-call engineer for P1 incidents off-hours.
+	pager   incidentPager
+	now     func() time.Time
+	metrics *metrics
 	// pages renders the web UI, its templates parsed once.
 	pages *pages
 	// materialize is off only in tests that play a crash between an
@@ -98,7 +112,13 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{Base: base, cfg: cfg, view: newView(), hub: newHub(), incidents: newIncidentView(), now: time.Now, materialize: true}
+	s := &Service{Base: base, cfg: cfg, view: newView(), hub: newHub(), now: time.Now, materialize: true,
+		settle: newSettleQueue()}
+	s.incidents = incidents.NewView(func(inc events.Incident) {
+		if inc.NeedsLook(s.now()) {
+			s.settleSoon(inc.ID)
+		}
+	})
 	if s.st, err = openStore(ctx, base.JS, cfg.Topology(), cfg.hours); err == nil {
 		s.auth, err = auth.Open(ctx, base.JS, cfg.Topology())
 	}
@@ -126,6 +146,12 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 			Help: "Open tickets in the queue's view.",
 		}, func() float64 { return float64(s.view.size()) }),
 	)
+	pager, err := paging.New(cfg.Paging, s.st.incidents, base.Registry, base.Log, &http.Client{}, func() time.Time { return s.now() })
+	if err != nil {
+		base.Close()
+		return nil, fmt.Errorf("paging: %w", err)
+	}
+	s.pager = pager
 	// The embedded templates are part of the build: a broken one stops
 	// start-up rather than serving 500s.
 	if s.pages, err = newPages(s, pageNames()...); err != nil {
@@ -151,7 +177,10 @@ func (s *Service) withoutMaterializer() { s.materialize = false }
 
 // Run consumes ticket and bug events and serves the API until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	workers := []func(context.Context) error{s.watchOpen, s.watchTickets, s.watchSLA, s.watchIncidents}
+	watchIncidents := func(ctx context.Context) error {
+		return s.incidents.Watch(ctx, s.st.incidents, incidents.AllCurrent, s.Log, nil)
+	}
+	workers := []func(context.Context) error{s.watchOpen, s.watchTickets, s.watchSLA, watchIncidents}
 	if s.materialize {
 		handlers := map[string]bus.Handler{}
 		var subjects []string
@@ -161,7 +190,7 @@ func (s *Service) Run(ctx context.Context) error {
 				subjects = append(subjects, k.Subject+".*")
 			}
 		}
-		workers = append(workers,
+		workers = append(workers, s.settleIncidents,
 			s.Consume(s.ConsumerConfig(bus.StreamTickets, durable, subjects...), bus.ByType(handlers)),
 			s.Consume(s.ConsumerConfig(bus.StreamBugs, bugsDurable,
 				events.SubjectFiled+".*", events.SubjectClosed+".*", events.SubjectReopened+".*", events.SubjectFailed+".*"),
@@ -180,6 +209,12 @@ func (s *Service) publicURL() string {
 		return s.cfg.PublicURL
 	}
 	return s.URL()
+}
+
+// incidentPager pages for incidents (libs/paging); Handle is called on
+// every change of an incident and from a sweep, and pages once.
+type incidentPager interface {
+	Handle(ctx context.Context, inc events.Incident, link string) error
 }
 
 func actorOf(p auth.Principal) events.Actor { return events.Actor{Name: p.Name, Role: string(p.Role)} }

@@ -65,6 +65,12 @@ func working(status string) bool {
 	return status == StatusClaimed || status == StatusInvestigate || status == StatusWaiting
 }
 
+// settled reports whether a status ends the work on a ticket (it may stay
+// in the active queue until closed).
+func settled(status string) bool {
+	return status == StatusResolved || status == StatusNotABug || status == StatusFixed || status == StatusClosed
+}
+
 // open reports whether a status keeps the ticket in the active queue.
 func open(status string) bool { return status != StatusClosed }
 
@@ -143,9 +149,12 @@ type Record struct {
 	// RouterSuggests is a later routing that disagrees with where a person
 	// put the ticket, shown as "the router now suggests ...".
 	RouterSuggests *events.Routing `json:"router_suggests,omitempty"`
-	Bug            *BugLink        `json:"bug,omitempty"`
-	SLA            SLA             `json:"sla"`
-	Comments       int             `json:"comments"`
+	// IncidentSplit: a person took the ticket out of its incident
+	// (Routing.Incident is then empty); a late routing does not put it back.
+	IncidentSplit bool     `json:"incident_split,omitempty"`
+	Bug           *BugLink `json:"bug,omitempty"`
+	SLA           SLA      `json:"sla"`
+	Comments      int      `json:"comments"`
 	// SupportMessage is the latest message engineers left for support
 	// staff (a resolution to pass on to the customer).
 	SupportMessage string    `json:"support_message,omitempty"`

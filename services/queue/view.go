@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -255,8 +256,10 @@ type Filter struct {
 	// Assignee is a name, or AssigneeNone for unassigned tickets.
 	Assignee string
 	Tenant   string
-	Incident string
-	Reporter string
+	// Incidents selects the tickets of any of these incidents (one, and
+	// those merged into it).
+	Incidents []string
+	Reporter  string
 	// NeedsTriage selects the lane of tickets the router was unsure of.
 	NeedsTriage bool
 }
@@ -270,7 +273,7 @@ func (f Filter) match(s *Summary) bool {
 		f.Status != "" && s.Status != f.Status,
 		f.Component != "" && s.Component != f.Component,
 		f.Tenant != "" && s.TenantID != f.Tenant,
-		f.Incident != "" && s.Incident != f.Incident,
+		len(f.Incidents) > 0 && !slices.Contains(f.Incidents, s.Incident),
 		f.Reporter != "" && !strings.EqualFold(s.Reporter, f.Reporter),
 		f.NeedsTriage && !s.NeedsTriage,
 		f.Assignee == AssigneeNone && s.Assignee != "",

@@ -3,13 +3,10 @@ package router
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +16,7 @@ import (
 	"github.com/triage-pipeline/triage/libs/bus"
 	"github.com/triage-pipeline/triage/libs/events"
 	"github.com/triage-pipeline/triage/libs/extract"
+	"github.com/triage-pipeline/triage/libs/incidents"
 )
 
 // IncidentConfig says how storms are grouped into incidents.
@@ -51,6 +49,9 @@ type stormGroup struct {
 	key       string // events.Incident.Key
 	reason    string
 	signature events.Signature // zero when grouped by component
+	// declared: the group is an incident people declared; it has no
+	// window and is never started by the router.
+	declared bool
 }
 
 // window is how long after an incident's last ticket a ticket still joins.
@@ -105,10 +106,37 @@ func groupOf(e events.Enrichment, r events.Routing) (stormGroup, bool) {
 	return stormGroup{key: key, reason: reason + " (no logs tied to the tickets)"}, true
 }
 
+// declaredFor finds the live declared incident a routed ticket belongs to:
+// one declared for its component whose time covers the ticket (from a
+// window before the declaration: customers call before monitoring fires,
+// and tickets wait in the enricher). The newest declaration wins.
+func (c IncidentConfig) declaredFor(view *incidents.View, t events.Ticket, r events.Routing, now time.Time) (stormGroup, bool) {
+	if view == nil || !r.Technical || r.NeedsTriage || r.Component == "" {
+		return stormGroup{}, false
+	}
+	at := t.SubmittedAt
+	matches := view.Select(func(inc events.Incident) bool {
+		d := inc.Declared
+		return d != nil && inc.Live(now) && inc.Component == r.Component &&
+			!at.Before(d.StartsAt.Add(-c.Window)) && (d.EndsAt.IsZero() || !at.After(d.EndsAt))
+	})
+	if len(matches) == 0 {
+		return stormGroup{}, false
+	}
+	best := matches[0]
+	for _, inc := range matches[1:] {
+		if inc.Declared.StartsAt.After(best.Declared.StartsAt) {
+			best = inc
+		}
+	}
+	return stormGroup{key: best.Key, declared: true,
+		reason: fmt.Sprintf("declared incident %q (%s, by %s)", best.Declared.Symptom, best.Declared.Source, best.Declared.By.Name)}, true
+}
+
 // member is one ticket joining a group.
 type member struct {
-	ticket, tenant, severity, component string
-	at                                  time.Time
+	ticket, tenant, severity, component, runbook string
+	at                                           time.Time
 }
 
 type joinResult struct {
@@ -132,7 +160,7 @@ type groupQueue struct {
 // incidents groups routed tickets into incidents kept in the incidents
 // bucket. Every write is a compare-and-set on the group's key, so replicas
 // racing on a new storm create one incident, not several.
-type incidents struct {
+type grouper struct {
 	kv  jetstream.KeyValue
 	cfg IncidentConfig
 	now func() time.Time
@@ -141,20 +169,14 @@ type incidents struct {
 	groups map[string]*groupQueue
 }
 
-func newIncidents(kv jetstream.KeyValue, cfg IncidentConfig, now func() time.Time) *incidents {
-	return &incidents{kv: kv, cfg: cfg, now: now, groups: map[string]*groupQueue{}}
-}
-
-// groupKey is the bucket key of a group's current incident.
-func groupKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "group." + hex.EncodeToString(sum[:8])
+func newGrouper(kv jetstream.KeyValue, cfg IncidentConfig, now func() time.Time) *grouper {
+	return &grouper{kv: kv, cfg: cfg, now: now, groups: map[string]*groupQueue{}}
 }
 
 // join adds the ticket to its group's current incident (a redelivered
 // ticket is already there and changes nothing) and returns the incident.
-func (in *incidents) join(ctx context.Context, g stormGroup, m member) (events.Incident, error) {
-	k := groupKey(g.key)
+func (in *grouper) join(ctx context.Context, g stormGroup, m member) (events.Incident, error) {
+	k := incidents.GroupKey(g.key)
 	req := joinRequest{m: m, done: make(chan joinResult, 1)}
 	in.mu.Lock()
 	q := in.groups[k]
@@ -184,7 +206,7 @@ const writeTimeout = 10 * time.Second
 
 // write applies the group's waiting joins, batch after batch, until none
 // are left.
-func (in *incidents) write(ctx context.Context, k string, g stormGroup) {
+func (in *grouper) write(ctx context.Context, k string, g stormGroup) {
 	for {
 		in.mu.Lock()
 		q := in.groups[k]
@@ -224,8 +246,11 @@ const maxConflicts = 1000
 // apply merges members into the group's record with a compare-and-set and
 // returns each member's incident.
 // Members come oldest first.
-func (in *incidents) apply(ctx context.Context, k string, g stormGroup, members []member) ([]events.Incident, error) {
-	kept := map[string]bool{}
+func (in *grouper) apply(ctx context.Context, k string, g stormGroup, members []member) ([]events.Incident, error) {
+	// kept: what this write kept of each ended incident, so an attempt
+	// that lost the race to a person's change of the group's record keeps
+	// the changed incident instead.
+	kept := map[string]string{}
 	for range maxConflicts {
 		var cur *events.Incident
 		var rev uint64
@@ -244,13 +269,17 @@ func (in *incidents) apply(ctx context.Context, k string, g stormGroup, members 
 		// An incident that ended is kept under its id before the group's
 		// key moves on, so a crash in between loses nothing.
 		for _, old := range ended {
-			if kept[old.ID] {
+			data, err := json.Marshal(old)
+			if err != nil {
+				return nil, fmt.Errorf("encode incident %s: %w", old.ID, err)
+			}
+			if kept[old.ID] == string(data) {
 				continue // by an earlier attempt that then conflicted
 			}
-			if err := in.put(ctx, "past."+old.ID, old); err != nil {
+			if err := in.keepEnded(ctx, old.ID, data, kept[old.ID]); err != nil {
 				return nil, err
 			}
-			kept[old.ID] = true
+			kept[old.ID] = string(data)
 		}
 		data, err := json.Marshal(next)
 		if err != nil {
@@ -271,20 +300,38 @@ func (in *incidents) apply(ctx context.Context, k string, g stormGroup, members 
 	return nil, fmt.Errorf("write incident %s: still conflicting after %d attempts", k, maxConflicts)
 }
 
-func (in *incidents) put(ctx context.Context, key string, inc events.Incident) error {
-	data, err := json.Marshal(inc)
-	if err != nil {
-		return fmt.Errorf("encode incident %s: %w", inc.ID, err)
+// keepEnded writes an ended incident under its id: created if missing,
+// replaced only if it still holds what this write put there before (mine).
+// Otherwise a replica that ended it first, and a person since, own it: a
+// slower replica's stale copy must not undo a resolution made there.
+func (in *grouper) keepEnded(ctx context.Context, id string, data []byte, mine string) error {
+	key := incidents.PastKey(id)
+	_, err := in.kv.Create(ctx, key, data)
+	if err == nil || !errors.Is(err, jetstream.ErrKeyExists) {
+		if err != nil {
+			return fmt.Errorf("keep incident %s: %w", id, err)
+		}
+		return nil
 	}
-	if _, err := in.kv.Put(ctx, key, data); err != nil {
-		return fmt.Errorf("keep incident %s: %w", inc.ID, err)
+	e, err := in.kv.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("read kept incident %s: %w", id, err)
+	}
+	if mine == "" || string(e.Value()) != mine {
+		return nil
+	}
+	if _, err := in.kv.Update(ctx, key, data, e.Revision()); err != nil && !bus.IsWrongLastSequence(err) {
+		return fmt.Errorf("keep incident %s: %w", id, err)
 	}
 	return nil
 }
 
 // merge adds members (oldest first) to cur, starting a new incident when a
-// member comes more than the window after the current one's last ticket.
-func (in *incidents) merge(cur *events.Incident, g stormGroup, k string, members []member) (events.Incident, []events.Incident, []events.Incident) {
+// member comes more than the window after the current one's last ticket,
+// or after a person resolved it. What people decided stays: a ticket they
+// split out gets no incident; a declared incident has no window, and once
+// resolved takes no more tickets (the router never starts one).
+func (in *grouper) merge(cur *events.Incident, g stormGroup, k string, members []member) (events.Incident, []events.Incident, []events.Incident) {
 	var ended []events.Incident
 	results := make([]events.Incident, len(members))
 	var inc events.Incident
@@ -295,18 +342,30 @@ func (in *incidents) merge(cur *events.Incident, g stormGroup, k string, members
 	}
 	now := in.now().UTC()
 	for i, m := range members {
-		if !fresh && m.at.After(inc.LastSeen.Add(in.cfg.window(g))) {
+		if !fresh && slices.Contains(inc.Tickets, m.ticket) {
+			// Routed again (its logs arrived): it stays where it is, even
+			// in an incident that ended or was resolved meanwhile.
+			results[i] = inc
+			continue
+		}
+		if g.declared && (fresh || inc.Resolved()) {
+			continue // resolved (or gone) since the router matched it
+		}
+		if !fresh && (inc.Resolved() || (inc.Declared == nil && m.at.After(inc.LastSeen.Add(in.cfg.window(g))))) {
 			ended = append(ended, inc)
 			fresh = true
 		}
 		if fresh {
 			inc = events.Incident{
-				ID:  strings.TrimPrefix(k, "group.") + "-" + strconv.FormatInt(m.at.Unix(), 36),
-				Key: g.key, Component: m.component, Severity: m.severity,
+				ID:  incidents.NewID(k, m.at),
+				Key: g.key, Component: m.component, Severity: m.severity, Runbook: m.runbook,
 				Signature: g.signature.ID, Template: g.signature.Template, Services: g.signature.Services,
 				Tickets: []string{}, Tenants: []string{}, FirstSeen: m.at, LastSeen: m.at,
 			}
 			fresh = false
+		}
+		if slices.Contains(inc.Split, m.ticket) {
+			continue // a person took it out: it stays out
 		}
 		if !slices.Contains(inc.Tickets, m.ticket) {
 			inc.Count++
@@ -328,9 +387,14 @@ func (in *incidents) merge(cur *events.Incident, g stormGroup, k string, members
 			if !inc.Open && (inc.Count >= in.cfg.Threshold || m.severity == "P1") {
 				inc.Open, inc.OpenedAt = true, &now
 			}
+			if inc.Runbook == "" {
+				inc.Runbook = m.runbook
+			}
 			inc.UpdatedAt = now
 		}
-		inc.Until = inc.LastSeen.Add(in.cfg.window(g))
+		if inc.Declared == nil {
+			inc.Until = inc.LastSeen.Add(in.cfg.window(g))
+		}
 		inc.Reason = fmt.Sprintf("grouped because %s: %d tickets from %d tenants since %s",
 			g.reason, inc.Count, len(inc.Tenants), inc.FirstSeen.Format("2006-01-02 15:04 MST"))
 		results[i] = inc
@@ -349,7 +413,7 @@ type Routed struct {
 // in submission order, without a bucket: for evaluations. It returns every
 // incident, those that never opened too.
 func GroupTickets(items []Routed, cfg IncidentConfig) []events.Incident {
-	in := newIncidents(nil, cfg, time.Now)
+	in := newGrouper(nil, cfg, time.Now)
 	order := make([]int, len(items))
 	for i := range order {
 		order[i] = i
@@ -363,7 +427,7 @@ func GroupTickets(items []Routed, cfg IncidentConfig) []events.Incident {
 		if !ok {
 			continue
 		}
-		k := groupKey(g.key)
+		k := incidents.GroupKey(g.key)
 		next, ended, _ := in.merge(current[k], g, k, []member{{ticket: it.Ticket.ID, tenant: it.Ticket.TenantID,
 			severity: it.Routing.Severity, component: it.Routing.Component, at: it.Ticket.SubmittedAt.UTC()}})
 		out = append(out, ended...)

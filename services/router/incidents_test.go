@@ -20,6 +20,7 @@ import (
 	"github.com/triage-pipeline/triage/libs/config"
 	"github.com/triage-pipeline/triage/libs/dev/testkit"
 	"github.com/triage-pipeline/triage/libs/events"
+	"github.com/triage-pipeline/triage/libs/incidents"
 	"github.com/triage-pipeline/triage/libs/signature"
 )
 
@@ -279,7 +280,7 @@ func TestDefaultIncidentConfig(t *testing.T) {
 // window passes, and never count a redelivered ticket twice.
 func TestIncidentMerge(t *testing.T) {
 	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	in := newIncidents(nil, DefaultIncidentConfig(), func() time.Time { return t0 })
+	in := newGrouper(nil, DefaultIncidentConfig(), func() time.Time { return t0 })
 	g := stormGroup{key: "component:printer", reason: "component printer"}
 	m := func(id, sev string, min int) member {
 		return member{ticket: id, tenant: "tenant-" + id, severity: sev, component: "printer", at: t0.Add(time.Duration(min) * time.Minute)}
@@ -335,7 +336,7 @@ func TestConcurrentReplicasCreateOneIncident(t *testing.T) {
 	}
 	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	cfg := DefaultIncidentConfig()
-	replicas := []*incidents{newIncidents(kv, cfg, time.Now), newIncidents(kv, cfg, time.Now)}
+	replicas := []*grouper{newGrouper(kv, cfg, time.Now), newGrouper(kv, cfg, time.Now)}
 	g := stormGroup{key: "signature:abc", reason: "signature abc"}
 	var wg sync.WaitGroup
 	ids := make([]string, 64)
@@ -371,9 +372,9 @@ func TestBatchAcrossWindowGetsEachTicketItsIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	in := newIncidents(kv, DefaultIncidentConfig(), time.Now)
+	in := newGrouper(kv, DefaultIncidentConfig(), time.Now)
 	g := stormGroup{key: "component:printer", reason: "component printer"}
-	k := groupKey(g.key)
+	k := incidents.GroupKey(g.key)
 	late := joinRequest{m: member{ticket: "late", severity: "P3", at: t0.Add(2 * time.Hour)}, done: make(chan joinResult, 1)}
 	early := joinRequest{m: member{ticket: "early", severity: "P3", at: t0}, done: make(chan joinResult, 1)}
 	// As the handlers queue them: the later ticket first.
@@ -394,5 +395,121 @@ func TestBatchAcrossWindowGetsEachTicketItsIncident(t *testing.T) {
 		if !slices.Contains(inc.Tickets, name) {
 			t.Errorf("ticket %s was told incident %s, which lists %v", name, inc.ID, inc.Tickets)
 		}
+	}
+}
+
+// What people decided stays when the router adds tickets: a ticket split
+// out gets no incident and is not listed again; a resolved incident ends
+// (the group's next ticket starts a new one); a declared incident has no
+// window, and once resolved takes no more tickets.
+func TestMergeKeepsPeoplesDecisions(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	in := newGrouper(nil, DefaultIncidentConfig(), func() time.Time { return t0 })
+	g := stormGroup{key: "component:printer", reason: "component printer"}
+	m := func(id string, min int) member {
+		return member{ticket: id, tenant: "tenant-" + id, severity: "P3", component: "printer", at: t0.Add(time.Duration(min) * time.Minute)}
+	}
+	base := func() *events.Incident {
+		return &events.Incident{ID: "0123456789abcdef-a", Key: g.key, Component: "printer", Severity: "P3", Open: true, Owner: "kim",
+			Tickets: []string{"a", "b", "c"}, Tenants: []string{"tenant-a"}, Count: 3, FirstSeen: t0, LastSeen: t0, Until: t0.Add(30 * time.Minute)}
+	}
+
+	split := base()
+	split.Split, split.Tickets, split.Count = []string{"x"}, []string{"a", "b"}, 2
+	got, _, res := in.merge(split, g, "group.0123456789abcdef", []member{m("x", 1), m("d", 2)})
+	if res[0].ID != "" || slices.Contains(got.Tickets, "x") || got.Count != 3 || got.Owner != "kim" || !slices.Equal(got.Split, []string{"x"}) {
+		t.Errorf("split ticket rejoined or decisions lost: result %q, incident %+v", res[0].ID, got)
+	}
+
+	resolved := base()
+	resolved.Resolution = &events.IncidentResolution{By: events.Actor{Name: "kim"}, At: t0, Message: "fixed"}
+	got, ended, res := in.merge(resolved, g, "group.0123456789abcdef", []member{m("d", 2)})
+	if len(ended) != 1 || ended[0].Resolution == nil || got.ID == resolved.ID || res[0].ID != got.ID || got.Owner != "" || got.Count != 1 {
+		t.Errorf("after a resolution: ended %d, new incident %+v", len(ended), got)
+	}
+
+	// A ticket of the resolved incident routed again (its logs arrived)
+	// stays in it and starts nothing.
+	got, ended, res = in.merge(resolved, g, "group.0123456789abcdef", []member{m("a", 40)})
+	if len(ended) != 0 || got.ID != resolved.ID || res[0].ID != resolved.ID || got.Count != 3 {
+		t.Errorf("a re-routed ticket of a resolved incident: ended %d, %+v", len(ended), got)
+	}
+
+	decl := base()
+	decl.Declared = &events.Declaration{Source: events.DeclaredByEngineer, Symptom: "printers down", StartsAt: t0}
+	decl.Until = time.Time{}
+	dg := stormGroup{key: "declared:x", reason: "declared", declared: true}
+	got, ended, res = in.merge(decl, dg, "group.0123456789abcdef", []member{m("d", 300)}) // hours later
+	if len(ended) != 0 || got.ID != decl.ID || res[0].ID != decl.ID || !got.Until.IsZero() || got.Count != 4 {
+		t.Errorf("declared incident: ended %d, %+v", len(ended), got)
+	}
+	decl.Resolution = &events.IncidentResolution{At: t0}
+	got, ended, res = in.merge(decl, dg, "group.0123456789abcdef", []member{m("e", 301)})
+	if len(ended) != 0 || res[0].ID != "" || got.ID != decl.ID || slices.Contains(got.Tickets, "e") {
+		t.Errorf("a resolved declared incident took a ticket: %+v", got)
+	}
+}
+
+// A ticket for a component with a declared incident links to it, ahead of
+// any storm grouping; tickets of other components do not.
+func TestTicketsLinkToDeclaredIncident(t *testing.T) {
+	srv := testkit.RunJetStream(t)
+	js := jetStream(t, srv.ClientURL())
+	kv, err := bus.EnsureBucket(t.Context(), js, bus.Topology{}.IncidentsBucket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	store := incidents.Store{KV: kv}
+	decl, _, err := store.Declare(t.Context(), "declared:engineer:payment:cards", events.Incident{Component: "payment", Severity: "P1", Open: true,
+		Tickets: []string{}, Tenants: []string{}, FirstSeen: now, LastSeen: now, UpdatedAt: now,
+		Declared: &events.Declaration{Source: events.DeclaredByEngineer, By: events.Actor{Name: "kim"}, Name: "payment:cards",
+			Symptom: "Card payments fail", Message: "offer cash", StartsAt: now.Add(-10 * time.Minute)}}, func(*events.Incident) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startRouter(t, srv.ClientURL())
+	pay := stormTicket("T-decl-pay", stormKinds[0], "tenant-1", now)
+	menu := stormTicket("T-decl-menu", stormKinds[2], "tenant-2", now)
+	for _, e := range []events.TicketEnriched{pay, menu} {
+		if _, err := bus.Publish(t.Context(), js, bus.Event{Subject: events.TicketSubject(events.SubjectEnriched, e.Ticket.ID),
+			Type: events.TypeTicketEnriched, ID: "enriched:" + e.Ticket.ID, Source: "test", About: e.Ticket.ID, Time: now, Data: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	routed := map[string]events.Routing{}
+	cons, err := js.OrderedConsumer(t.Context(), bus.StreamTickets, jetstream.OrderedConsumerConfig{FilterSubjects: []string{events.SubjectRouted + ".>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 30*time.Second, func() error {
+		batch, err := cons.FetchNoWait(10)
+		if err != nil {
+			return err
+		}
+		for msg := range batch.Messages() {
+			var r events.TicketRouted
+			if err := json.Unmarshal(msg.Data(), &r); err != nil {
+				return err
+			}
+			routed[r.Ticket.ID] = r.Routing
+		}
+		if len(routed) < 2 {
+			return fmt.Errorf("%d of 2 routed", len(routed))
+		}
+		return nil
+	})
+	if r := routed[pay.Ticket.ID]; r.Incident != decl.ID || !slices.ContainsFunc(r.Reasons, func(s string) bool { return strings.Contains(s, "declared incident") }) {
+		t.Errorf("payment ticket routed with incident %q (reasons %v), want the declared %s", r.Incident, r.Reasons, decl.ID)
+	}
+	if r := routed[menu.Ticket.ID]; r.Incident == decl.ID {
+		t.Errorf("a menu ticket joined the payment declaration")
+	}
+	got, _, _, err := store.Get(t.Context(), decl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Tickets, []string{pay.Ticket.ID}) || got.Declared == nil || got.Declared.Message != "offer cash" {
+		t.Errorf("declared incident after the ticket: %+v", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/triage-pipeline/triage/libs/bus"
 	"github.com/triage-pipeline/triage/libs/events"
+	"github.com/triage-pipeline/triage/libs/incidents"
 	"github.com/triage-pipeline/triage/libs/logging"
 	"github.com/triage-pipeline/triage/libs/service"
 )
@@ -73,7 +74,11 @@ type Service struct {
 	cfg    Config
 	now    func() time.Time
 	reload *reloader
-	storms *incidents
+	storms *grouper
+	// declared mirrors the incidents bucket, for the declared incidents
+	// new tickets link to.
+	declared *incidents.View
+	kv       jetstream.KeyValue
 }
 
 // New connects the router and loads its rules and model.
@@ -94,8 +99,8 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 		base.Close()
 		return nil, err
 	}
-	s := &Service{Base: base, cfg: cfg, now: time.Now}
-	s.storms = newIncidents(kv, cfg.Incidents, func() time.Time { return s.now() })
+	s := &Service{Base: base, cfg: cfg, now: time.Now, declared: incidents.NewView(nil), kv: kv}
+	s.storms = newGrouper(kv, cfg.Incidents, func() time.Time { return s.now() })
 	s.reload = newReloader(cfg, cl, base.Log, base.Registry)
 	base.Log.Info("routing rules and model loaded", zap.String("rules_version", cl.Rules().Version),
 		zap.String("rules_file", cfg.RulesFile), zap.String("model_file", cfg.ModelFile),
@@ -114,7 +119,22 @@ func (s *Service) Reload() error { return s.reload.reload("requested") }
 // model when their files change.
 func (s *Service) Run(ctx context.Context) error {
 	cc := s.ConsumerConfig(bus.StreamTickets, durable, events.SubjectEnriched+".*")
-	return s.Base.Run(ctx, s.Consume(cc, bus.ByType(map[string]bus.Handler{events.TypeTicketEnriched: s.handle})), s.reload.watch)
+	consume := s.Consume(cc, bus.ByType(map[string]bus.Handler{events.TypeTicketEnriched: s.handle}))
+	ready := make(chan struct{})
+	watch := func(ctx context.Context) error {
+		return s.declared.Watch(ctx, s.kv, incidents.DeclaredOnly, s.Log, ready)
+	}
+	// Tickets wait until the declared incidents are known, or the first
+	// ones after a start would miss theirs.
+	afterWatch := func(ctx context.Context) error {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil
+		}
+		return consume(ctx)
+	}
+	return s.Base.Run(ctx, afterWatch, s.reload.watch, watch)
 }
 
 func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
@@ -124,8 +144,12 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
 	}
 	routing := s.Classifier().Decide(in.Ticket, in.Enrichment)
 	routing.RoutedAt = s.now().UTC()
-	if g, ok := groupOf(in.Enrichment, routing); ok {
-		inc, err := s.storms.join(ctx, g, member{ticket: in.Ticket.ID, tenant: in.Ticket.TenantID,
+	g, ok := s.cfg.Incidents.declaredFor(s.declared, in.Ticket, routing, routing.RoutedAt)
+	if !ok {
+		g, ok = groupOf(in.Enrichment, routing)
+	}
+	if ok {
+		inc, err := s.storms.join(ctx, g, member{ticket: in.Ticket.ID, tenant: in.Ticket.TenantID, runbook: routing.Runbook,
 			severity: routing.Severity, component: routing.Component, at: in.Ticket.SubmittedAt.UTC()})
 		if err != nil {
 			return err

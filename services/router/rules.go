@@ -85,8 +85,8 @@ type component struct {
 
 // Vocabulary from DESIGN.md, shared with labels and reports.
 var (
-	knownComponents = []string{"order", "payment", "printer", "menu", "auth", "customer-id", "billing", "account", "other"}
-	knownSeverities = []string{"P1", "P2", "P3", "P4"}
+	knownComponents = events.Components()
+	knownSeverities = events.Severities()
 )
 
 // Components is the vocabulary of components, in the order reports use.

@@ -43,8 +43,9 @@ type Config struct {
 	// so.
 	DevCommand procs.Command `kong:"-"`
 	Queue      QueueConfig   `embed:""`
-	Only       string        `name:"only" enum:"all,pipeline,queue,github" default:"all" help:"Run one part: the pipeline (ceiling, load), the queue with a large store, or the bug filer's GitHub calls."`
-	// SkipQueue leaves the queue and GitHub parts out (tests of the
+	Storm      StormConfig   `embed:""`
+	Only       string        `name:"only" enum:"all,pipeline,storm,queue,github" default:"all" help:"Run one part: the pipeline (ceiling, load), a storm of tickets grouped into incidents, the queue with a large store, or the bug filer's GitHub calls."`
+	// SkipQueue leaves the storm, queue and GitHub parts out (tests of the
 	// pipeline part).
 	SkipQueue bool `kong:"-"`
 }
@@ -109,16 +110,27 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			procsNote = "services: one process each (NATS, the development Elasticsearch and the load in this one: no triage binary was given to run them apart)"
 		}
 	}
-	c, err := runCeiling(ctx, dev, cfg.CeilingMsgs, eventSize)
+	ceilingMsgs := cfg.CeilingMsgs
+	if cfg.Only == "storm" {
+		if err := cfg.Storm.validate(); err != nil {
+			return err
+		}
+		ceilingMsgs = cfg.Storm.CeilingMsgs
+	}
+	c, err := runCeiling(ctx, dev, ceilingMsgs, eventSize)
 	if err != nil {
 		return fmt.Errorf("ceiling: %w", err)
 	}
 	ceiling := c.rate
 	fmt.Fprintf(out, "bare JetStream ceiling: %.0f msg/s (%d msgs of %d bytes, async publish + %d consume-and-republish hops, sync writes)\n",
-		ceiling, cfg.CeilingMsgs, eventSize, hops)
-	c.cpu.print(out, "message", cfg.CeilingMsgs)
+		ceiling, ceilingMsgs, eventSize, hops)
+	c.cpu.print(out, "message", ceilingMsgs)
 	if procsNote != "" {
 		fmt.Fprintln(out, procsNote)
+	}
+	if cfg.Only == "storm" {
+		_, err := runStorm(ctx, start, cfg.Storm, cfg.Clients, ceiling, out)
+		return err
 	}
 	var offered []intake.SubmitRequest
 	fixed, err := start(ctx, func(ctx context.Context, p target) (Result, error) {
@@ -146,6 +158,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	fmt.Fprintf(out, "pipeline/ceiling ratio at full speed: %.2f\n", full.Throughput/ceiling)
 	if cfg.SkipQueue || cfg.Only == "pipeline" {
 		return nil
+	}
+	if _, err = runStorm(ctx, start, cfg.Storm, cfg.Clients, ceiling, out); err != nil {
+		return err
 	}
 	if _, err = RunQueue(ctx, cfg.Queue, out); err != nil {
 		return err
@@ -202,6 +217,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // target is a running pipeline the load is offered to.
 type target struct {
 	intakeURL, queueURL string
+	natsURL             string
 	esURL               string // the development Elasticsearch, which counts _msearch requests
 	token               string // an engineer's, for intake and the queue API
 	// tickets are offered in turn: the demo world's, so the enricher
@@ -259,7 +275,7 @@ func runInProcess(ctx context.Context, run func(context.Context, target) (Result
 		<-done
 		return Result{}, err
 	}
-	res, err := run(ctx, target{intakeURL: p.Intake.URL(), queueURL: p.Queue.URL(), esURL: p.ESURL, token: token, tickets: tickets})
+	res, err := run(ctx, target{intakeURL: p.Intake.URL(), queueURL: p.Queue.URL(), natsURL: p.NATS.ClientURL(), esURL: p.ESURL, token: token, tickets: tickets})
 	res.cpu = cpu()
 	cancel()
 	if rerr := <-done; err == nil && rerr != nil {

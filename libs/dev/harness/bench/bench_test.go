@@ -126,3 +126,42 @@ func TestGitHubBenchmark(t *testing.T) {
 		t.Fatalf("result %+v\n%s", res, out.String())
 	}
 }
+
+// The storm benchmark, small and in one process: its three failures become
+// three incidents in the queue API, holding their tickets and none of the
+// unrelated ones, and every figure it prints was measured.
+func TestStormBenchmark(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	var out strings.Builder
+	cfg := StormConfig{Tickets: 60, Failures: 3, Unrelated: 10}
+	res, err := runStorm(ctx, runInProcess, cfg, 8, 100, &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	t.Logf("\n%s", out.String())
+	if res.Tickets != 60 || res.Unrelated != 10 || res.Failed != 0 || res.Routed != 70 {
+		t.Fatalf("result %+v", res)
+	}
+	if len(res.Incidents) != 3 || !res.Settled || res.Held != 60 || res.Stray != 0 {
+		t.Fatalf("incidents %+v (held %d, stray %d, settled %v), want 3 holding the 60 storm tickets", res.Incidents, res.Held, res.Stray, res.Settled)
+	}
+	failures := map[string]bool{}
+	for _, inc := range res.Incidents {
+		failures[inc.Failure] = true
+		if inc.Count != 20 || inc.Purity != 1 || inc.Completeness != 1 || inc.Opener == "" || inc.OpenToVisible <= 0 {
+			t.Errorf("incident %+v", inc)
+		}
+	}
+	if len(failures) != 3 || failures[""] {
+		t.Errorf("incidents' failures %v, want one each of the 3", failures)
+	}
+	if res.FirstVisible <= 0 || res.RoutedRate <= 0 || res.Submitted <= 0 {
+		t.Errorf("figures %+v", res)
+	}
+	for _, want := range []string{"storm: 60 tickets of 3 failures", "opener routed -> listed", "incidents: 3 live (want 3), holding 60 of the 60 storm tickets", "storm routing/ceiling ratio", "CPU per ticket"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -127,7 +127,7 @@ func (p *processes) run(ctx context.Context, run func(context.Context, target) (
 		parts = append(parts, processPart(name, true, services[name]))
 	}
 	cpu := measure(append(parts, others...))
-	res, err = run(ctx, target{intakeURL: urls["intake"], queueURL: urls["queue"], esURL: esURL, token: token, tickets: tickets})
+	res, err = run(ctx, target{intakeURL: urls["intake"], queueURL: urls["queue"], natsURL: natsURL, esURL: esURL, token: token, tickets: tickets})
 	res.cpu = cpu()
 	return res, err
 }

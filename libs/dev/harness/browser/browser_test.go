@@ -306,6 +306,67 @@ func TestEngineerWorksTicket(t *testing.T) {
 		chromedp.Navigate(p.WebURL()+"/queue"), chromedp.WaitVisible(chromedp.CSS(".incidents .incident-item")))
 	browser.WaitText(t, tab, 10*time.Second, ".incidents h2", "発生中のインシデント")
 	browser.Screenshot(t, tab, "queue-busy-ja")
+
+	// The engineer takes the incident: owns it, then resolves it with one
+	// reply that every linked ticket gets.
+	browser.Do(t, tab, 20*time.Second, "open the incident",
+		chromedp.Click(chromedp.CSS(".incidents .incident-item a[href^='/incidents/']")),
+		chromedp.WaitVisible(chromedp.CSS(".incident-page .incident-count")))
+	browser.Do(t, tab, 20*time.Second, "own the incident",
+		chromedp.Click(chromedp.CSS(`button[data-action="claim"]`)),
+		chromedp.WaitVisible(chromedp.ID("resolve-message")))
+	browser.WaitText(t, tab, 10*time.Second, ".incident-owner", "engineer")
+	browser.Screenshot(t, tab, "incident-ja")
+	browser.Do(t, tab, 20*time.Second, "read the incident in English", browser.Person("en", "UTC"), chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.ID("resolve-message")))
+	open := browser.Run(t, tab, 5*time.Second, "count its open tickets",
+		chromedp.Evaluate[int](`document.querySelectorAll(".incident-tickets tbody tr").length`))
+	if open == 0 {
+		t.Fatal("the incident page lists no open tickets")
+	}
+	browser.Screenshot(t, tab, "incident")
+	browser.Do(t, tab, 20*time.Second, "resolve the incident",
+		chromedp.SetValue(chromedp.ID("resolve-message"), "The payment provider was down 19:02–19:40; card payments work again."),
+		chromedp.Click(chromedp.CSS(`form[data-action="resolve"] button[type="submit"]`)))
+	browser.WaitText(t, tab, 20*time.Second, ".incident-state", "Resolved")
+	browser.Run(t, tab, 60*time.Second, "see its tickets resolved",
+		chromedp.Poll[bool](`document.querySelectorAll(".incident-tickets tbody tr").length === 0`, chromedp.WithPollingTimeout(60*time.Second)))
+	browser.Screenshot(t, tab, "incident-resolved")
+}
+
+// (d) An engineer declares an outage before the tickets come; support
+// staff see its message on the submit form, the matching one marked as
+// they type.
+func TestDeclaredIncidentOnSubmitForm(t *testing.T) {
+	p := startPipeline(t)
+	eng := browser.Tab(t, browser.Start(t))
+	browser.Do(t, eng, 10*time.Second, "be an engineer in English", browser.Person("en", "UTC"))
+	signIn(t, eng, p.WebURL(), p.Tokens.Engineer, "/incidents", "#declare-form")
+	browser.Do(t, eng, 20*time.Second, "declare without a symptom",
+		chromedp.SetValue(chromedp.ID("declare-message"), "x"),
+		chromedp.Click(chromedp.CSS(`#declare-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-error-for="symptom"]`)))
+	browser.Do(t, eng, 20*time.Second, "declare the outage",
+		chromedp.SetValue(chromedp.ID("declare-component"), "printer"),
+		chromedp.SetValue(chromedp.ID("declare-symptom"), "キッチンプリンターが印刷しない / kitchen printers print nothing"),
+		chromedp.SetValue(chromedp.ID("declare-message"), "プリンター障害を調査中です。注文は厨房画面に届いています。 Orders still reach the kitchen screen."),
+		chromedp.Click(chromedp.CSS(`#declare-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".incident-page .support-message")))
+	browser.Screenshot(t, eng, "incident-declared")
+
+	support := browser.Tab(t, browser.Start(t))
+	browser.Do(t, support, 10*time.Second, "be a support person in Tokyo", browser.Person("ja", "Asia/Tokyo"))
+	signIn(t, support, p.WebURL(), p.Tokens.Support, "/submit", "#submit-form")
+	browser.WaitText(t, support, 10*time.Second, ".declared-notices", "注文は厨房画面に届いています")
+	if browser.Run(t, support, 5*time.Second, "nothing typed yet", chromedp.Evaluate[bool](`document.querySelector(".declared.matching") !== null`)) {
+		t.Error("a declared incident is marked as matching before anything was typed")
+	}
+	browser.Do(t, support, 10*time.Second, "type the customer's words",
+		chromedp.SendKeys(chromedp.ID("subject"), "プリンターから伝票が出ない"))
+	browser.Run(t, support, 10*time.Second, "see the match marked",
+		chromedp.Poll[bool](`(() => { const li = document.querySelector(".declared.matching"); return !!li && !li.querySelector(".match-badge").hidden; })()`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+	browser.Screenshot(t, support, "submit-declared-ja")
 }
 
 // (c) Support staff are refused the engineers' queue with a page that says

@@ -192,5 +192,44 @@
   localizeTimes(document);
   setInterval(() => localizeTimes(document), 30000);
 
-  window.Triage = { t, api, clearErrors, showFieldErrors, refreshLive, listen, debounce, localizeTimes, showToast };
+  // say shows an action's outcome in the page's #action-result box, or as
+  // a toast where the page has none.
+  function say(message, kind) {
+    const box = document.getElementById('action-result');
+    if (!box) {
+      showToast(message, kind);
+      return;
+    }
+    box.textContent = message;
+    box.className = 'alert alert-' + kind;
+    box.hidden = false;
+  }
+
+  // bindActions sends every button[data-action] and form[data-action] of
+  // the page to act(action, body, form), with the form's non-empty fields
+  // as the body (extend may add to it), the button held while it runs.
+  function bindActions(act, extend) {
+    document.addEventListener('click', (e) => {
+      const button = e.target.closest('button[data-action]');
+      if (!button) return;
+      e.preventDefault();
+      button.disabled = true;
+      act(button.dataset.action).finally(() => { button.disabled = false; });
+    });
+    document.addEventListener('submit', (e) => {
+      const form = e.target.closest('form[data-action]');
+      if (!form) return;
+      e.preventDefault();
+      const body = {};
+      for (const [k, v] of new FormData(form)) {
+        if (k !== 'csrf' && typeof v === 'string' && v.trim() !== '') body[k] = v;
+      }
+      if (extend) extend(form, body);
+      const button = form.querySelector('button[type="submit"]');
+      if (button) button.disabled = true;
+      act(form.dataset.action, body, form).finally(() => { if (button) button.disabled = false; });
+    });
+  }
+
+  window.Triage = { t, api, clearErrors, showFieldErrors, refreshLive, listen, debounce, localizeTimes, showToast, say, bindActions };
 })();

@@ -28,18 +28,6 @@
   }
   whilePending();
 
-  // say shows an action's outcome next to the actions (or as a toast).
-  function say(message, kind) {
-    const box = document.getElementById('action-result');
-    if (!box) {
-      T.showToast(message, kind);
-      return;
-    }
-    box.textContent = message;
-    box.className = 'alert alert-' + kind;
-    box.hidden = false;
-  }
-
   async function act(action, body, form) {
     if (form) T.clearErrors(form);
     const headers = etag ? { 'If-Match': etag } : {};
@@ -47,7 +35,7 @@
     const tag = res.headers.get('ETag');
     if (tag) etag = tag;
     if (res.ok) {
-      say(T.t('done'), 'ok');
+      T.say(T.t('done'), 'ok');
       if (form) form.reset();
       if (action === 'confirm-bug') {
         document.querySelectorAll('.pick-log:checked').forEach((c) => { c.checked = false; });
@@ -58,36 +46,18 @@
     }
     if (res.status === 412) {
       await refresh();
-      say(T.t('stale'), 'error');
+      T.say(T.t('stale'), 'error');
       return;
     }
     const unplaced = form ? T.showFieldErrors(form, res.error.fields) : [];
-    say([res.error.message, ...unplaced].join(' '), 'error');
+    T.say([res.error.message, ...unplaced].join(' '), 'error');
   }
 
-  document.addEventListener('click', (e) => {
-    const button = e.target.closest('button[data-action]');
-    if (!button) return;
-    e.preventDefault();
-    button.disabled = true;
-    act(button.dataset.action).finally(() => { button.disabled = false; });
-  });
-
-  document.addEventListener('submit', (e) => {
-    const form = e.target.closest('form[data-action]');
-    if (!form) return;
-    e.preventDefault();
-    const body = {};
-    for (const [k, v] of new FormData(form)) {
-      if (k !== 'csrf' && typeof v === 'string' && v.trim() !== '') body[k] = v;
-    }
+  T.bindActions(act, (form, body) => {
     if (form.dataset.action === 'confirm-bug') {
       const ids = picked();
       if (ids.length) body.log_ids = ids;
     }
-    const button = form.querySelector('button[type="submit"]');
-    if (button) button.disabled = true;
-    act(form.dataset.action, body, form).finally(() => { if (button) button.disabled = false; });
   });
 
   // --- logs: read on request, and the read is recorded ---
@@ -101,7 +71,7 @@
     if (!res.ok) {
       show.disabled = false;
       show.textContent = label;
-      say(res.error.message, 'error');
+      T.say(res.error.message, 'error');
       return;
     }
     const logs = res.data.logs || [];
@@ -169,7 +139,7 @@
     if (!e.target.classList.contains('pick-log')) return;
     if (e.target.checked && picked().length > maxPicked) {
       e.target.checked = false;
-      say(T.t('tooManyLogs', { n: maxPicked }), 'error');
+      T.say(T.t('tooManyLogs', { n: maxPicked }), 'error');
     }
     updatePicked();
   });
