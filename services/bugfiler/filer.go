@@ -85,6 +85,14 @@ func (s *Service) file(ctx context.Context, in events.BugConfirmed) error {
 			}
 			done, err = s.fileIssue(ctx, rs, r, rev, in, mine, log)
 		case stateOpen:
+			if _, ok := r.confirmed(conf.TicketID); !ok && slices.Contains(r.Covered, conf.TicketID) {
+				// Named in the issue's report (its incident): linked now.
+				if err := rs.settle(ctx, fp, func(r *bugRecord) { r.link(conf) }); err != nil {
+					return err
+				}
+				s.metrics.filed.WithLabelValues("duplicate").Inc()
+				return s.publishFiled(ctx, r, []string{conf.TicketID})
+			}
 			if _, ok := r.confirmed(conf.TicketID); ok {
 				// In the issue already (a redelivery): make sure the queue
 				// knows, which is idempotent.
@@ -115,11 +123,13 @@ func (s *Service) closedBug(ctx context.Context, rs records, r *bugRecord, rev u
 	if prev, ok := r.confirmed(conf.TicketID); ok && prev.At.Equal(conf.At) {
 		return true, nil // this very confirmation was filed before the close
 	}
-	if slices.ContainsFunc(r.Pending, func(c confirmation) bool { return c.TicketID == conf.TicketID }) {
+	_, linked := r.confirmed(conf.TicketID)
+	covered := !linked && slices.Contains(r.Covered, conf.TicketID)
+	if covered || slices.ContainsFunc(r.Pending, func(c confirmation) bool { return c.TicketID == conf.TicketID }) {
 		// Confirmed before the issue was closed, while it waited for the
-		// next comment: it belongs to the fixed issue. Link it, then say it
-		// is fixed, in that order.
-		if err := rs.settle(ctx, r.Fingerprint, func(r *bugRecord) { r.movePending([]string{conf.TicketID}) }); err != nil {
+		// next comment, or named in the issue's report: it belongs to the
+		// fixed issue. Link it, then say it is fixed, in that order.
+		if err := rs.settle(ctx, r.Fingerprint, func(r *bugRecord) { r.link(conf) }); err != nil {
 			return false, err
 		}
 		if err := s.publishFiled(ctx, r, []string{conf.TicketID}); err != nil {
@@ -229,13 +239,26 @@ func (s *Service) fileIssue(ctx context.Context, rs records, r *bugRecord, rev u
 		s.metrics.filed.WithLabelValues(map[bool]string{true: "regression", false: "filed"}[len(r.Regressions) > 0]).Inc()
 		log.Info("issue filed", zap.Int("issue", issue.GetNumber()), zap.Int("tickets", len(r.Filing)))
 	}
-	// The body holds the tickets fixed when filing started; others added
-	// meanwhile stay pending for the next comment.
-	filed := r.Filing
+	// The body holds the tickets fixed when filing started, and those its
+	// report names (an incident's); others added meanwhile stay pending
+	// for the next comment.
+	covered := in.Bug.TicketIDs
+	if len(covered) > maxCovered {
+		covered = covered[:maxCovered]
+	}
+	var filed []string
 	number, url := issue.GetNumber(), issue.GetHTMLURL()
 	if err := rs.settle(ctx, r.Fingerprint, func(r *bugRecord) {
+		// From the record as it is now: confirmations that came while the
+		// issue was being created wait in Pending.
+		filed = slices.Clone(r.Filing)
+		for _, c := range r.Pending {
+			if slices.Contains(covered, c.TicketID) && !slices.Contains(filed, c.TicketID) {
+				filed = append(filed, c.TicketID)
+			}
+		}
 		r.State, r.IssueNumber, r.IssueURL, r.Lease = stateOpen, number, url, ""
-		r.Attempts, r.Filing, r.LastCommentAt = 0, nil, s.now().UTC()
+		r.Attempts, r.Filing, r.LastCommentAt, r.Covered = 0, nil, s.now().UTC(), covered
 		r.movePending(filed)
 	}); err != nil {
 		return false, err
@@ -243,6 +266,9 @@ func (s *Service) fileIssue(ctx context.Context, rs records, r *bugRecord, rev u
 	r.IssueNumber, r.IssueURL = number, url
 	return true, s.publishFiled(ctx, r, filed)
 }
+
+// maxCovered bounds the tickets a record keeps as named by its report.
+const maxCovered = 1000
 
 // comment adds the pending confirmations to the open issue in one comment,
 // at most one per comment batch.

@@ -313,3 +313,33 @@ func TestConfirmationsAroundTheClose(t *testing.T) {
 		t.Fatalf("issues %+v, want the one reopened", is)
 	}
 }
+
+// An incident's bug: the report names all of its tickets, each confirmed
+// one by one. One issue, counting them all, and each ticket linked to it at
+// once, without waiting for a comment.
+func TestIncidentReportLinksItsTicketsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, unpaced)
+	st := e.watchStates()
+	e.filer(fast, "--comment-batch", "1h")
+	all := func(b *events.BugReport) {
+		b.TicketIDs, b.Tenants = []string{"i-1", "i-2", "i-3"}, []string{"rst-1", "rst-2", "rst-3"}
+	}
+	e.confirm("printer-incident", "i-1", "rst-1", all)
+	e.filedTickets("printer-incident", 1, 30*time.Second)
+	e.confirm("printer-incident", "i-2", "rst-2", all)
+	e.confirm("printer-incident", "i-3", "rst-3", all)
+	testkit.Eventually(t, 30*time.Second, func() error {
+		if _, filed := st.count(events.TypeBugFiled); !filed["i-1"] || !filed["i-2"] || !filed["i-3"] {
+			return fmt.Errorf("filed %v", filed)
+		}
+		return nil
+	})
+	is := e.gh.Issues("acme", "pos")
+	if len(is) != 1 || !strings.Contains(is[0].Body, "**Tickets:** 3, from 3 tenant(s)") {
+		t.Fatalf("issues %+v, want one counting the incident's 3 tickets", is)
+	}
+	if n := e.gh.Calls()[fakegithub.OpCreateComment]; n != 0 {
+		t.Errorf("%d comments for tickets the issue names already", n)
+	}
+}

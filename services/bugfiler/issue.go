@@ -99,14 +99,24 @@ func (s *Service) title(b events.BugReport) string {
 func (s *Service) issueRequest(r *bugRecord, tickets []confirmation, in events.BugConfirmed) *github.IssueRequest {
 	b := in.Bug
 	var w strings.Builder
-	tenants := map[string]bool{}
+	// The report may name more tickets than have confirmed so far (an
+	// incident's): the impact counts them all.
+	ids, tenants := map[string]bool{}, map[string]bool{}
 	for _, c := range tickets {
-		tenants[c.Tenant] = true
+		ids[c.TicketID], tenants[c.Tenant] = true, true
+	}
+	for _, id := range b.TicketIDs {
+		ids[id] = true
+	}
+	for _, t := range b.Tenants {
+		if t != "" {
+			tenants[t] = true
+		}
 	}
 	fmt.Fprintf(&w, "## Impact\n\n")
 	fmt.Fprintf(&w, "- **Severity:** %s\n", redact.Inline(b.Severity))
 	fmt.Fprintf(&w, "- **Component:** %s\n", redact.Inline(b.Component))
-	fmt.Fprintf(&w, "- **Tickets:** %d, from %d tenant(s)\n", len(tickets), len(tenants))
+	fmt.Fprintf(&w, "- **Tickets:** %d, from %d tenant(s)\n", len(ids), len(tenants))
 	fmt.Fprintf(&w, "- **First seen:** %s\n- **Last seen:** %s\n", stamp(b.FirstSeen), stamp(b.LastSeen))
 	if len(r.Regressions) > 0 {
 		fmt.Fprintf(&w, "- **Regression of** #%d, which was closed as fixed\n", r.Regressions[len(r.Regressions)-1])

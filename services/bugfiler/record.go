@@ -49,6 +49,10 @@ type bugRecord struct {
 	// the next comment.
 	Tickets []confirmation `json:"tickets"`
 	Pending []confirmation `json:"pending,omitempty"`
+	// Covered are the tickets the report the issue was filed from names
+	// (an incident's, confirmed one by one): in the issue already, so
+	// their confirmations are linked at once, without a comment.
+	Covered []string `json:"covered,omitempty"`
 	// Attempts counts creations started whose outcome may be unknown: the
 	// next one looks for the issue first.
 	Attempts int `json:"attempts"`
@@ -108,6 +112,14 @@ func (r *bugRecord) confirmed(ticket string) (confirmation, bool) {
 		return confirmation{}, false
 	}
 	return r.Tickets[i], true
+}
+
+// link puts a confirmation in Tickets (out of Pending, if it waited there).
+func (r *bugRecord) link(conf confirmation) {
+	r.Pending = slices.DeleteFunc(r.Pending, func(c confirmation) bool { return c.TicketID == conf.TicketID })
+	if _, ok := r.confirmed(conf.TicketID); !ok {
+		r.Tickets = append(r.Tickets, conf)
+	}
 }
 
 // movePending moves the named tickets from Pending to Tickets.

@@ -78,3 +78,108 @@ func TestConfirmedBugLoopsBackWhenFixed(t *testing.T) {
 		t.Fatalf("support sees %+v (%v), want fixed with the issue link", sv, err)
 	}
 }
+
+// A bug confirmed on a whole incident files one GitHub issue for all of its
+// tickets, and closing it fixes every one of them. The incident is declared
+// by an engineer; the tickets that come after link to it.
+func TestIncidentBugFilesOneIssue(t *testing.T) {
+	p := startPipeline(t, t.TempDir())
+	if err := p.WaitReady(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path, token string, body any, want int, out any) {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, p.WebURL()+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, msg)
+		}
+		if out != nil {
+			if err := json.Unmarshal(msg, out); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	printer := sampleTickets(3)[2] // the kitchen printer
+	queued := func(s submission) queue.Record {
+		t.Helper()
+		r, err := submit(t.Context(), client(), p.Pipeline, s)
+		if err != nil || r.status != http.StatusAccepted {
+			t.Fatalf("submit: %d %v", r.status, err)
+		}
+		var tk queue.Record
+		testkit.Eventually(t, time.Minute, func() error {
+			var found bool
+			if tk, found = queuedTicket(t, p.Pipeline, r.id); !found {
+				return fmt.Errorf("ticket %s not queued yet", r.id)
+			}
+			return nil
+		})
+		return tk
+	}
+	first := queued(printer)
+	if !first.Routing.Technical || first.Routing.NeedsTriage || first.Routing.Component == "" {
+		t.Fatalf("the printer ticket was routed %+v; the test needs a sure technical one", first.Routing)
+	}
+	var inc queue.IncidentView
+	call("POST", "/api/v1/incidents", p.Tokens.Engineer, map[string]string{"component": first.Routing.Component,
+		"symptom": "Kitchen printers print nothing", "message": "Known; orders still reach the kitchen screen."}, http.StatusCreated, &inc)
+	var ids []string
+	for i := range 3 {
+		s := printer
+		s.key = fmt.Sprintf("incident-bug-%d", i)
+		s.body = map[string]any{}
+		for k, v := range printer.body {
+			s.body[k] = v
+		}
+		s.body["tenant_id"] = fmt.Sprintf("rst-%04d", 100+i)
+		tk := queued(s)
+		if tk.Routing.Incident != inc.ID {
+			t.Fatalf("ticket %s routed into incident %q, want the declared %s", tk.Ticket.ID, tk.Routing.Incident, inc.ID)
+		}
+		ids = append(ids, tk.Ticket.ID)
+	}
+	call("POST", "/api/v1/incidents/"+inc.ID+"/claim", p.Tokens.Engineer, nil, http.StatusOK, nil)
+	call("POST", "/api/v1/incidents/"+inc.ID+"/confirm-bug", p.Tokens.Engineer, map[string]string{"notes": "every printer of the bridge"}, http.StatusOK, nil)
+	issue := 0
+	testkit.Eventually(t, time.Minute, func() error {
+		numbers := map[int]bool{}
+		for i, id := range ids {
+			tk, _ := queuedTicket(t, p.Pipeline, id)
+			if tk.Bug == nil || tk.Bug.IssueNumber == 0 {
+				return fmt.Errorf("ticket %d of %d (%s) has no issue yet: %+v; GitHub calls %v", i+1, len(ids), id, tk.Bug, p.GitHub.Calls())
+			}
+			numbers[tk.Bug.IssueNumber] = true
+			issue = tk.Bug.IssueNumber
+		}
+		if len(numbers) != 1 {
+			return fmt.Errorf("the incident's tickets link issues %v, want one", numbers)
+		}
+		return nil
+	})
+	if n := len(p.GitHub.Issues("triage-demo", "pos")); n != 1 {
+		t.Fatalf("%d GitHub issues filed for one incident's bug, want 1", n)
+	}
+	if tk, _ := queuedTicket(t, p.Pipeline, first.Ticket.ID); tk.Bug != nil {
+		t.Errorf("the ticket routed before the declaration got the incident's bug: %+v", tk.Bug)
+	}
+	if err := p.GitHub.CloseIssue("triage-demo", "pos", issue, "completed"); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, time.Minute, func() error {
+		for _, id := range ids {
+			if tk, _ := queuedTicket(t, p.Pipeline, id); tk.Status != queue.StatusFixed {
+				return fmt.Errorf("ticket %s is %s, not fixed yet", id, tk.Status)
+			}
+		}
+		return nil
+	})
+}
