@@ -99,8 +99,21 @@ func (h *Hours) InHours(t time.Time) bool {
 // String is the hours as written, with their zone, for logs.
 func (h *Hours) String() string { return h.spec + " " + h.Location.String() }
 
-// Midnight is the start of t's day, in t's zone.
-func Midnight(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+// Day is the opening and closing of t's day in the hours' zone, by the
+// wall clock (so 09:00 stays 09:00 on the days the clocks change), and
+// whether it is a working day.
+func (h *Hours) Day(t time.Time) (open, closing time.Time, working bool) {
+	lt := t.In(h.Location)
+	y, m, d := lt.Date()
+	wall := func(since time.Duration) time.Time {
+		hh, mm := int(since/time.Hour), int(since%time.Hour/time.Minute)
+		return time.Date(y, m, d, hh, mm, 0, 0, h.Location)
+	}
+	return wall(h.Open), wall(h.Close), h.Days[lt.Weekday()]
+}
+
+// NextDay is the start of the day after t's, in the hours' zone.
+func (h *Hours) NextDay(t time.Time) time.Time {
+	y, m, d := t.In(h.Location).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, h.Location)
 }

@@ -35,14 +35,14 @@ func (b *BusinessHours) Due(severity string, from time.Time) (time.Time, time.Ti
 	return b.add(from, t.Response), b.add(from, t.Resolution)
 }
 
-// add moves d of business time forward from start.
+// add moves d of business time forward from start, day by day, each
+// day's opening and closing read on the wall clock.
 func (b *BusinessHours) add(start time.Time, d time.Duration) time.Time {
 	t := start.In(b.Location)
 	for i := 0; i < 3660 && d > 0; i++ { // ten years of days at most
-		day := calendar.Midnight(t)
-		open, closing := day.Add(b.Open), day.Add(b.Close)
-		if !b.Days[t.Weekday()] || !t.Before(closing) {
-			t = day.AddDate(0, 0, 1).Add(b.Open)
+		open, closing, working := b.Day(t)
+		if !working || !t.Before(closing) {
+			t, _, _ = b.Day(b.NextDay(t))
 			continue
 		}
 		if t.Before(open) {
@@ -52,7 +52,7 @@ func (b *BusinessHours) add(start time.Time, d time.Duration) time.Time {
 			return t.Add(d).UTC()
 		} else {
 			d -= left
-			t = day.AddDate(0, 0, 1).Add(b.Open)
+			t, _, _ = b.Day(b.NextDay(t))
 		}
 	}
 	return t.UTC()

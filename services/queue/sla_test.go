@@ -55,3 +55,21 @@ func TestParseBusinessHoursRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// The day the clocks change, the team still opens at 09:00 on the wall:
+// New York springs forward at 02:00 on Sunday 8 March 2026.
+func TestBusinessHoursOnTheDayClocksChange(t *testing.T) {
+	b, err := ParseBusinessHours("Mon-Sun 09:00-18:00", "America/New_York", "P2=1h/16h", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	from := time.Date(2026, 3, 8, 8, 0, 0, 0, ny)
+	resp, _ := b.Due("P2", from)
+	if want := time.Date(2026, 3, 8, 10, 0, 0, 0, ny); !resp.Equal(want) {
+		t.Fatalf("response due %s, want %s (opening at 09:00 on the wall)", resp.In(ny), want)
+	}
+	if !b.InHours(time.Date(2026, 3, 8, 9, 0, 0, 0, ny)) || b.InHours(time.Date(2026, 3, 8, 8, 59, 0, 0, ny)) {
+		t.Fatal("InHours disagrees with the wall clock on the day the clocks change")
+	}
+}
