@@ -146,7 +146,7 @@ func (s *Store) Revoke(ctx context.Context, id, by string) (Token, error) {
 		if err == nil {
 			return t, nil
 		}
-		if !errors.Is(err, jetstream.ErrKeyExists) && !bus.IsWrongLastSequence(err) {
+		if !bus.IsConflict(err) {
 			return Token{}, fmt.Errorf("revoke token %s: %w", id, err)
 		}
 	}

@@ -95,3 +95,10 @@ func IsWrongLastSequence(err error) bool {
 	return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
 }
+
+// IsConflict reports a compare-and-set that lost: a KV Create on a key that
+// exists, or an Update (or publish) whose expected revision was not the
+// last one. The caller reads again and retries.
+func IsConflict(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyExists) || IsWrongLastSequence(err)
+}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -280,7 +281,10 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.St
 func mergeStream(have, want jetstream.StreamConfig) jetstream.StreamConfig {
 	subjects := slices.Clone(have.Subjects)
 	for _, s := range want.Subjects {
-		if !slices.Contains(subjects, s) {
+		// A subject an existing wildcard covers is not added: the server
+		// refuses overlapping subjects in one stream (an early BUGS had
+		// "bugs.>", which covers every "bugs.<event>.>").
+		if !slices.ContainsFunc(subjects, func(have string) bool { return subjectCovers(have, s) }) {
 			subjects = append(subjects, s)
 		}
 	}
@@ -302,6 +306,23 @@ func mergeStream(have, want jetstream.StreamConfig) jetstream.StreamConfig {
 	}
 	maps.Copy(merged.Metadata, want.Metadata)
 	return merged
+}
+
+// subjectCovers reports whether every subject that sub matches is matched
+// by pattern too (both may hold the wildcards "*" and ">").
+func subjectCovers(pattern, sub string) bool {
+	p, t := strings.Split(pattern, "."), strings.Split(sub, ".")
+	for i, tok := range p {
+		switch {
+		case tok == ">":
+			return i < len(t)
+		case i >= len(t) || t[i] == ">":
+			return false
+		case tok != "*" && tok != t[i]:
+			return false
+		}
+	}
+	return len(p) == len(t)
 }
 
 func streamConfigEqual(a, b jetstream.StreamConfig) bool {

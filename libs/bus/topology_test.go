@@ -120,6 +120,33 @@ func TestNewerReplicaUpgradesAndKeepsSubjects(t *testing.T) {
 	}
 }
 
+// The first release made BUGS with the one subject "bugs.>"; the server
+// refuses subjects overlapping inside a stream, so the per-event subjects
+// it covers are not added to it, and every bug event still lands there.
+func TestUpgradeFromOneWildcardSubject(t *testing.T) {
+	js := bareJetStream(t)
+	ctx := t.Context()
+	cur := bus.DefaultTopology().BugsStream()
+	first := cur
+	first.Subjects, first.Metadata = []string{"bugs.>"}, nil
+	if _, err := js.CreateStream(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureStreams(ctx, js, cur); err != nil {
+		t.Fatalf("upgrading BUGS from the first release's bugs.>: %v", err)
+	}
+	got := streamConfig(t, js, cur.Name)
+	if !slices.Equal(got.Subjects, []string{"bugs.>"}) || got.Metadata[bus.MetadataContractVersion] != strconv.Itoa(bus.ContractVersion) {
+		t.Errorf("after the upgrade: subjects %v, metadata %v", got.Subjects, got.Metadata)
+	}
+	for _, subj := range cur.Subjects {
+		subj = strings.Replace(subj, ">", "fp-1", 1)
+		if _, err := js.Publish(ctx, subj, []byte("{}")); err != nil {
+			t.Errorf("publish %s: %v", subj, err)
+		}
+	}
+}
+
 // Buckets follow the same rule as streams (consumers: version_test.go).
 func TestOlderReplicaKeepsNewerBucket(t *testing.T) {
 	js := bareJetStream(t)

@@ -48,3 +48,25 @@ func TestOlderReplicaKeepsNewerConsumer(t *testing.T) {
 		t.Errorf("the same version could not update its consumer: %v %v", info.Config.FilterSubjects, err)
 	}
 }
+
+func TestSubjectCovers(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, sub string
+		want         bool
+	}{
+		{"bugs.>", "bugs.confirmed.>", true},
+		{"bugs.>", "bugs.confirmed.x", true},
+		{"bugs.>", "bugs", false},
+		{"bugs.>", "tickets.routed.>", false},
+		{"bugs.*.>", "bugs.filed.>", true},
+		{"bugs.*", "bugs.filed.>", false},
+		{"bugs.filed.>", "bugs.>", false},
+		{"bugs.filed.*", "bugs.filed.>", false},
+		{"bugs.filed.x", "bugs.filed.x", true},
+		{"bugs.filed.x", "bugs.filed.*", false},
+	} {
+		if got := subjectCovers(tc.pattern, tc.sub); got != tc.want {
+			t.Errorf("subjectCovers(%q, %q) = %v, want %v", tc.pattern, tc.sub, got, tc.want)
+		}
+	}
+}

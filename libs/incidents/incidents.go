@@ -136,7 +136,7 @@ func (s Store) Update(ctx context.Context, id string, change func(*events.Incide
 		if err == nil {
 			return inc, nil
 		}
-		if !bus.IsWrongLastSequence(err) && !errors.Is(err, jetstream.ErrKeyExists) {
+		if !bus.IsConflict(err) {
 			return events.Incident{}, fmt.Errorf("write incident %s: %w", id, err)
 		}
 	}
@@ -186,7 +186,7 @@ func (s Store) Declare(ctx context.Context, group string, fresh events.Incident,
 		if err == nil {
 			return next, created, nil
 		}
-		if !bus.IsWrongLastSequence(err) && !errors.Is(err, jetstream.ErrKeyExists) {
+		if !bus.IsConflict(err) {
 			return events.Incident{}, false, fmt.Errorf("write incident %s: %w", next.ID, err)
 		}
 	}

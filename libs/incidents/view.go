@@ -68,11 +68,6 @@ func (v *View) Live(now time.Time) []events.Incident {
 	return v.Select(func(inc events.Incident) bool { return inc.Live(now) })
 }
 
-// All lists every group's current incident, live or not, in the same order.
-func (v *View) All() []events.Incident {
-	return v.Select(func(events.Incident) bool { return true })
-}
-
 // Select lists the current incidents keep accepts, most severe first, then
 // newest.
 func (v *View) Select(keep func(events.Incident) bool) []events.Incident {

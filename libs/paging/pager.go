@@ -426,7 +426,7 @@ func encode(m Marker) []byte {
 
 // conflict reports a lost compare-and-set.
 func conflict(err error) bool {
-	return err != nil && (errors.Is(err, jetstream.ErrKeyExists) || bus.IsWrongLastSequence(err))
+	return bus.IsConflict(err)
 }
 
 // summary is the one line the on-call engineer reads first.

@@ -133,6 +133,11 @@ func (s *Service) open(ctx context.Context) error {
 	if s.redactor, err = redact.New(redact.Config{Key: key, Names: s.cfg.RedactName}); err != nil {
 		return fmt.Errorf("redaction: %w", err)
 	}
+	if s.redactor.EphemeralKey() {
+		// Placeholders then differ between replicas and restarts, so one
+		// secret in two issues no longer reads as the same.
+		s.Log.Warn("no --redact-key-file: redaction placeholders change on every restart and differ between replicas")
+	}
 	s.metrics = &metrics{
 		filed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "triage_bugfiler_outcomes_total",

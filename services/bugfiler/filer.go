@@ -313,7 +313,6 @@ func (s *Service) comment(ctx context.Context, rs records, r *bugRecord, rev uin
 	posted := r.Flushing
 	if err := rs.settle(ctx, r.Fingerprint, func(r *bugRecord) {
 		r.movePending(posted)
-		r.Comments++
 		r.LastCommentAt, r.FlushAttempts, r.Flushing, r.Lease = s.now().UTC(), 0, nil, ""
 	}); err != nil {
 		return false, err

@@ -70,7 +70,6 @@ type bugRecord struct {
 	// FlushAttempts counts comments started for the current batch.
 	FlushAttempts int       `json:"flush_attempts,omitempty"`
 	LastCommentAt time.Time `json:"last_comment_at,omitzero"`
-	Comments      int       `json:"comments"`
 	ReservedAt    time.Time `json:"reserved_at"`
 	// Regression of earlier, closed issues of the same bug.
 	Regressions []int  `json:"regressions,omitempty"`
@@ -183,7 +182,7 @@ func (rs records) put(ctx context.Context, r *bugRecord, rev uint64) (uint64, er
 	} else {
 		n, err = rs.kv.Update(ctx, r.Fingerprint, b, rev)
 	}
-	if errors.Is(err, jetstream.ErrKeyExists) || bus.IsWrongLastSequence(err) {
+	if bus.IsConflict(err) {
 		return 0, errChanged
 	}
 	if err != nil {

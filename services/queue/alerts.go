@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,8 +93,8 @@ func checkAlerts(p AlertmanagerPayload, by events.Actor) ([]alertDecl, error) {
 	var out []alertDecl
 	for i, a := range p.Alerts {
 		at := fmt.Sprintf("alerts[%d]", i)
-		label := func(k string) string { return strings.TrimSpace(cmpOr(a.Labels[k], p.CommonLabels[k])) }
-		note := func(k string) string { return strings.TrimSpace(cmpOr(a.Annotations[k], p.CommonAnnotations[k])) }
+		label := func(k string) string { return strings.TrimSpace(cmp.Or(a.Labels[k], p.CommonLabels[k])) }
+		note := func(k string) string { return strings.TrimSpace(cmp.Or(a.Annotations[k], p.CommonAnnotations[k])) }
 		d := alertDecl{firing: a.Status == "firing"}
 		if a.Status != "firing" && a.Status != "resolved" {
 			bad(at+".status", httpapi.FieldInvalidValue, "must be \"firing\" or \"resolved\", got %q", a.Status)
@@ -116,15 +117,15 @@ func checkAlerts(p AlertmanagerPayload, by events.Actor) ([]alertDecl, error) {
 		if name == "" {
 			name = labelsKey(a.Labels)
 		}
-		symptom := cmpOr(note("summary"), label("alertname"))
+		symptom := cmp.Or(note("summary"), label("alertname"))
 		if symptom == "" {
 			bad(at+".annotations.summary", httpapi.FieldRequired, "add a summary annotation (or an alertname label) saying what is wrong")
 		}
-		message := cmpOr(note("support_message"), cmpOr(note("description"), symptom))
+		message := cmp.Or(note("support_message"), cmp.Or(note("description"), symptom))
 		d.component, d.group, d.severity, d.runbook = comp, incidents.DeclaredPrefix+events.DeclaredByAlertmanager+":"+name, sev, note("runbook_url")
 		d.decl = events.Declaration{Source: events.DeclaredByAlertmanager, By: by, Name: name, Symptom: truncateRunes(symptom, maxTitle),
 			Message: truncateRunes(message, maxSupportMessage), StartsAt: a.StartsAt.UTC(), Labels: a.Labels}
-		d.resolved = cmpOr(note("resolved_message"), "Resolved: "+symptom+". Monitoring reports the problem has ended.")
+		d.resolved = cmp.Or(note("resolved_message"), "Resolved: "+symptom+". Monitoring reports the problem has ended.")
 		out = append(out, d)
 	}
 	if len(fields) > 0 {
@@ -187,10 +188,7 @@ func (s *Service) alertmanager(w http.ResponseWriter, r *http.Request) {
 				res.Untracked++
 				continue
 			}
-			inc, created, err := s.declareIncident(ctx, a.component, a.severity, a.decl)
-			if err == nil && a.runbook != "" && inc.Runbook != a.runbook {
-				inc, err = s.istore().Update(ctx, inc.ID, func(inc *events.Incident) error { inc.Runbook = a.runbook; return nil })
-			}
+			inc, created, err := s.declareIncident(ctx, a.component, a.severity, a.runbook, a.decl)
 			if err != nil {
 				httpapi.WriteError(w, r, err)
 				return

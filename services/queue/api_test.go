@@ -203,6 +203,10 @@ func TestWorkingATicket(t *testing.T) {
 	if strings.Contains(supHist, "logs_viewed") || strings.Contains(supHist, "Looking at the gateway") {
 		t.Errorf("support's history shows internal entries: %s", supHist)
 	}
+	// The router's reasons quote the logs: engineers see them, support not.
+	if !strings.Contains(hist, "ERROR logs from payment-gateway") || strings.Contains(supHist, "ERROR logs from payment-gateway") || !strings.Contains(supHist, "routed to escalation") {
+		t.Errorf("routing reasons: engineer's history %q, support's %q", hist, supHist)
+	}
 }
 
 // A late routing (logs were pending, a dead letter replayed) never

@@ -47,6 +47,11 @@ func (s *Service) history(ctx context.Context, id string, p auth.Principal) ([]H
 		if !ok || (e.Internal && !engineer) {
 			continue
 		}
+		if !engineer && m.Header.Get(bus.HeaderType) == events.TypeTicketRouted {
+			// The router's reasons quote the logs (error templates,
+			// statuses, codes), which are for engineers.
+			e.Detail = ""
+		}
 		out = append(out, e)
 	}
 	return out, nil

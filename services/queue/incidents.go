@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -105,15 +106,22 @@ func (s *Service) linkedOpen(inc events.Incident, limit int) []Summary {
 	return out
 }
 
-// viewOf adds what the API shows beside the record.
-func (s *Service) viewOf(ctx context.Context, inc events.Incident) IncidentView {
-	v := IncidentView{Incident: inc, Total: inc.Count, OpenTickets: s.linkedOpen(inc, defaultLimit)}
+// totalOf counts the incident's tickets and those of the incidents merged
+// into it (a merged one is its group's current incident: it goes on
+// collecting).
+func (s *Service) totalOf(inc events.Incident) int {
+	n := inc.Count
 	for _, id := range inc.Merged {
-		if m, err := s.incident(ctx, id); err == nil {
-			v.Total += m.Count
+		if m, ok := s.incidents.Current(id); ok {
+			n += m.Count
 		}
 	}
-	return v
+	return n
+}
+
+// viewOf adds what the API shows beside the record.
+func (s *Service) viewOf(inc events.Incident) IncidentView {
+	return IncidentView{Incident: inc, Total: s.totalOf(inc), OpenTickets: s.linkedOpen(inc, defaultLimit)}
 }
 
 // listIncidents answers GET /api/v1/incidents: the incidents open now.
@@ -121,12 +129,7 @@ func (s *Service) listIncidents(w http.ResponseWriter, r *http.Request) {
 	live := s.incidents.Live(s.now())
 	out := make([]IncidentView, len(live))
 	for i, inc := range live {
-		out[i] = IncidentView{Incident: inc, Total: inc.Count}
-		for _, id := range inc.Merged {
-			if m, ok := s.incidents.Current(id); ok {
-				out[i].Total += m.Count
-			}
-		}
+		out[i] = IncidentView{Incident: inc, Total: s.totalOf(inc)}
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"incidents": out})
 }
@@ -165,7 +168,7 @@ func (s *Service) getIncident(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, s.viewOf(r.Context(), inc))
+	httpapi.WriteJSON(w, http.StatusOK, s.viewOf(inc))
 }
 
 // incidentAction is one person's change to an incident: it checks the
@@ -288,7 +291,7 @@ var (
 // component with the incident's signature, as a ticket's confirmation
 // would give, so a ticket confirmed alone meets the incident on one issue.
 func incidentFingerprint(inc events.Incident, given string) string {
-	comp := cmpOr(inc.Component, "other")
+	comp := cmp.Or(inc.Component, "other")
 	switch {
 	case given != "":
 		return given
@@ -310,14 +313,7 @@ func incidentTitle(inc events.Incident, given string) string {
 	if what == "" {
 		what = fmt.Sprintf("incident %s (%d tickets)", inc.ID, inc.Count)
 	}
-	return truncateRunes("["+cmpOr(inc.Component, "other")+"] "+what, maxTitle)
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
+	return truncateRunes("["+cmp.Or(inc.Component, "other")+"] "+what, maxTitle)
 }
 
 // incidentHandler runs one incident action for the API.
@@ -338,7 +334,7 @@ func (s *Service) incidentHandler(a incidentAction) http.HandlerFunc {
 			httpapi.WriteError(w, r, err)
 			return
 		}
-		httpapi.WriteJSON(w, http.StatusOK, s.viewOf(ctx, inc))
+		httpapi.WriteJSON(w, http.StatusOK, s.viewOf(inc))
 	}
 }
 
@@ -422,7 +418,7 @@ func (s *Service) mergeIncidents(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, s.viewOf(ctx, inc))
+	httpapi.WriteJSON(w, http.StatusOK, s.viewOf(inc))
 }
 
 func (s *Service) merge(ctx context.Context, from, into string, p auth.Principal, reason string) (events.Incident, error) {
@@ -510,7 +506,7 @@ func (s *Service) declare(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, err)
 		return
 	}
-	inc, created, err := s.declareIncident(ctx, req.Component, sev, d)
+	inc, created, err := s.declareIncident(ctx, req.Component, sev, "", d)
 	if err != nil {
 		httpapi.WriteError(w, r, err)
 		return
@@ -519,7 +515,7 @@ func (s *Service) declare(w http.ResponseWriter, r *http.Request) {
 	if created {
 		status = http.StatusCreated
 	}
-	httpapi.WriteJSON(w, status, s.viewOf(ctx, inc))
+	httpapi.WriteJSON(w, status, s.viewOf(inc))
 }
 
 func (s *Service) declaration(req incidentRequest, p auth.Principal) (events.Declaration, string, error) {
@@ -533,7 +529,7 @@ func (s *Service) declaration(req incidentRequest, p auth.Principal) (events.Dec
 	if err := text("message", req.Message, maxSupportMessage, true); err != nil {
 		return events.Declaration{}, "", err
 	}
-	sev := cmpOr(req.Severity, "P2")
+	sev := cmp.Or(req.Severity, "P2")
 	if !slices.Contains(events.Severities(), sev) {
 		return events.Declaration{}, "", fieldErr("severity", httpapi.FieldInvalidValue, "must be one of %s", strings.Join(events.Severities(), ", "))
 	}
@@ -552,11 +548,11 @@ func (s *Service) declaration(req incidentRequest, p auth.Principal) (events.Dec
 
 // declareIncident creates the declared incident, or updates the live one
 // with the same name (a repeated alert, a corrected message).
-func (s *Service) declareIncident(ctx context.Context, component, severity string, d events.Declaration) (events.Incident, bool, error) {
+func (s *Service) declareIncident(ctx context.Context, component, severity, runbook string, d events.Declaration) (events.Incident, bool, error) {
 	now := s.now().UTC()
 	fresh := events.Incident{Component: component, Severity: severity, Open: true, OpenedAt: &now,
 		Tickets: []string{}, Tenants: []string{}, FirstSeen: now, LastSeen: now, Until: d.EndsAt, UpdatedAt: now,
-		Reason: fmt.Sprintf("declared by %s (%s): %s", d.By.Name, d.Source, d.Symptom), Declared: &d}
+		Reason: fmt.Sprintf("declared by %s (%s): %s", d.By.Name, d.Source, d.Symptom), Declared: &d, Runbook: runbook}
 	update := func(inc *events.Incident) {
 		keep := inc.Declared
 		inc.Declared = &d
@@ -565,6 +561,9 @@ func (s *Service) declareIncident(ctx context.Context, component, severity strin
 		}
 		inc.Severity, inc.Until, inc.UpdatedAt = severity, d.EndsAt, now
 		inc.Reason = fresh.Reason
+		if runbook != "" {
+			inc.Runbook = runbook
+		}
 	}
 	inc, created, err := s.istore().Declare(ctx, incidents.DeclaredPrefix+d.Source+":"+d.Name, fresh, update)
 	if err != nil {
@@ -688,16 +687,17 @@ func (s *Service) settleIncident(ctx context.Context, id string) {
 			}
 		}
 	}
-	var bug events.BugReport
-	if inc.Bug != nil {
-		bug = s.incidentBugReport(ctx, inc)
-	}
+	var bug *events.BugReport // built when a ticket first needs it
 	for _, t := range s.linkedOpen(inc, 0) {
 		if slices.Contains(inc.Split, t.ID) {
 			continue
 		}
-		if inc.Bug != nil && t.Status != StatusBugConfirmed && inc.Resolution == nil {
-			done = s.settleTicket(ctx, t.ID, inc.Bug.By, actIncidentBug(inc, bug)) && done
+		if inc.Bug != nil && t.BugState == "" && inc.Resolution == nil {
+			if bug == nil {
+				b := s.incidentBugReport(ctx, inc)
+				bug = &b
+			}
+			done = s.settleTicket(ctx, t.ID, inc.Bug.By, actIncidentBug(inc, *bug)) && done
 		}
 		if inc.Resolution != nil {
 			done = s.settleTicket(ctx, t.ID, inc.Resolution.By, actIncidentResolved(inc)) && done
@@ -780,7 +780,7 @@ const maxReported = 5
 // tenant and the first customers' words, under one fingerprint.
 func (s *Service) incidentBugReport(ctx context.Context, inc events.Incident) events.BugReport {
 	b := inc.Bug
-	rep := events.BugReport{Fingerprint: b.Fingerprint, Title: b.Title, Severity: inc.Severity, Component: cmpOr(inc.Component, "other"),
+	rep := events.BugReport{Fingerprint: b.Fingerprint, Title: b.Title, Severity: inc.Severity, Component: cmp.Or(inc.Component, "other"),
 		TicketIDs: slices.Clone(inc.Tickets), Tenants: slices.Clone(inc.Tenants), FirstSeen: inc.FirstSeen, LastSeen: inc.LastSeen,
 		Notes: b.Notes, TicketURL: s.publicURL() + "/incidents/" + inc.ID}
 	if inc.Signature != "" {

@@ -55,10 +55,6 @@ func pageNames() []string {
 	return []string{"login", "submit", "my", "ticket", "queue", "incident", "incidents", "tokens", "error"}
 }
 
-// components are the demo world's components (DESIGN.md), offered by the
-// queue page's filter; the router's rules name the same.
-func components() []string { return events.Components() }
-
 // pages renders the web UI: each page's template parsed once per language
 // (the string table's lookups are bound at parse time), and the static
 // files with the content hashes that version their URLs.
@@ -736,7 +732,7 @@ func (pg *pages) queuePage(w http.ResponseWriter, r *http.Request) {
 			form.Set(k, v)
 		}
 	}
-	body := queueBody{Form: form, Statuses: Statuses(), Components: components()}
+	body := queueBody{Form: form, Statuses: Statuses(), Components: events.Components()}
 	status := http.StatusOK
 	f, limit, after, err := pg.s.filterFrom(r, p.Name)
 	body.Queue = f.Queue
@@ -824,9 +820,9 @@ type incidentsBody struct {
 // incidentsPage lists the incidents open now and offers to declare one.
 func (pg *pages) incidentsPage(w http.ResponseWriter, r *http.Request) {
 	live := pg.s.incidents.Live(pg.s.now())
-	body := incidentsBody{Components: components(), Severities: events.Severities()}
+	body := incidentsBody{Components: events.Components(), Severities: events.Severities()}
 	for _, inc := range live {
-		body.Incidents = append(body.Incidents, IncidentView{Incident: inc, Total: inc.Count})
+		body.Incidents = append(body.Incidents, IncidentView{Incident: inc, Total: pg.s.totalOf(inc)})
 	}
 	pg.render(w, r, http.StatusOK, pg.view(r, "incidents", "incidents.title", body, "incident.js"))
 }
@@ -855,7 +851,7 @@ func (pg *pages) incidentPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := pg.s.now()
-	body := incidentBody{Inc: pg.s.viewOf(ctx, inc), State: "live",
+	body := incidentBody{Inc: pg.s.viewOf(inc), State: "live",
 		Mine: inc.Owner != "" && (inc.Owner == p.Name || p.Role.Includes(auth.RoleAdmin))}
 	switch {
 	case inc.MergedInto != "":

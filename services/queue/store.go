@@ -129,7 +129,7 @@ func (st *store) write(ctx context.Context, r *Record, rev uint64) error {
 	} else {
 		_, err = st.tickets.Update(ctx, id, b, rev)
 	}
-	if errors.Is(err, jetstream.ErrKeyExists) || bus.IsWrongLastSequence(err) {
+	if bus.IsConflict(err) {
 		return errConflict
 	}
 	if err != nil {
@@ -195,7 +195,7 @@ func putNewer(ctx context.Context, kv jetstream.KeyValue, key string, s Summary,
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, jetstream.ErrKeyExists) && !bus.IsWrongLastSequence(err) {
+		if !bus.IsConflict(err) {
 			return fmt.Errorf("write %s: %w", key, err)
 		}
 	}

@@ -159,20 +159,18 @@ type view struct {
 	byID    map[string]*entry
 	ordered *btree.BTreeG[*entry]
 	// counts by queue, then status, kept as tickets come and go.
-	counts   map[string]map[string]int
-	breached map[string]int
-	loaded   bool
+	counts map[string]map[string]int
+	loaded bool
 	// waiters are requests waiting for a ticket that is not there yet.
 	waiters map[string][]chan struct{}
 }
 
 func newView() *view {
 	return &view{
-		byID:     map[string]*entry{},
-		ordered:  btree.NewG(32, func(a, b *entry) bool { return a.key.less(b.key) }),
-		counts:   map[string]map[string]int{},
-		breached: map[string]int{},
-		waiters:  map[string][]chan struct{}{},
+		byID:    map[string]*entry{},
+		ordered: btree.NewG(32, func(a, b *entry) bool { return a.key.less(b.key) }),
+		counts:  map[string]map[string]int{},
+		waiters: map[string][]chan struct{}{},
 	}
 }
 
@@ -192,9 +190,6 @@ func (v *view) put(s Summary) {
 		v.counts[s.Queue] = map[string]int{}
 	}
 	v.counts[s.Queue][s.Status]++
-	if s.ResponseBreached || s.ResolutionBreached {
-		v.breached[s.Queue]++
-	}
 	for _, w := range v.waiters[s.ID] {
 		close(w)
 	}
@@ -206,9 +201,6 @@ func (v *view) drop(e *entry) {
 	delete(v.byID, e.s.ID)
 	v.ordered.Delete(e)
 	v.counts[e.s.Queue][e.s.Status]--
-	if e.s.ResponseBreached || e.s.ResolutionBreached {
-		v.breached[e.s.Queue]--
-	}
 }
 
 func (v *view) remove(id string) {

@@ -293,7 +293,7 @@ func (in *grouper) apply(ctx context.Context, k string, g stormGroup, members []
 		if err == nil {
 			return results, nil
 		}
-		if !errors.Is(err, jetstream.ErrKeyExists) && !bus.IsWrongLastSequence(err) {
+		if !bus.IsConflict(err) {
 			return nil, fmt.Errorf("write incident %s: %w", next.ID, err)
 		}
 	}
