@@ -157,12 +157,25 @@ func wait(err error) error {
 func (s *Service) take(ctx context.Context, rs records, r *bugRecord, rev uint64, mine string, change func(*bugRecord)) (uint64, error) {
 	now := s.now().UTC()
 	if r.leased(now, mine) {
-		return 0, bus.RetryAfter(fmt.Errorf("bug %s is being filed by another replica", r.Fingerprint), r.LeaseUntil.Sub(now)+time.Second)
+		return 0, bus.RetryAfter(fmt.Errorf("bug %s is being filed by another replica", r.Fingerprint), s.leaseWait(r, now))
 	}
 	r.Lease, r.LeaseUntil = mine, now.Add(s.cfg.Lease)
 	change(r)
 	return rs.put(ctx, r, rev)
 }
+
+// leaseWait is how long a confirmation that found another filer holding
+// the lease waits before looking again: as long again as the holder has
+// had it (at least half a second), and no longer than the lease. A filing
+// takes about a second, so waiting out the whole lease (minutes, for a
+// crashed holder) would hold every confirmation that came during it back
+// for minutes; doubling keeps the looks few when the holder is slow.
+func (s *Service) leaseWait(r *bugRecord, now time.Time) time.Duration {
+	held := now.Sub(r.LeaseUntil.Add(-s.cfg.Lease))
+	return min(max(held, minLeaseWait), r.LeaseUntil.Sub(now)+time.Second)
+}
+
+const minLeaseWait = 500 * time.Millisecond
 
 // release gives the lease back after a failed call, so the redelivery
 // does not wait for it to lapse; what the call left unknown stays counted

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triage-pipeline/triage/libs/bus"
 	"github.com/triage-pipeline/triage/libs/dev/fakegithub"
 	"github.com/triage-pipeline/triage/libs/dev/testkit"
 	"github.com/triage-pipeline/triage/libs/events"
@@ -341,5 +342,62 @@ func TestIncidentReportLinksItsTicketsAtOnce(t *testing.T) {
 	}
 	if n := e.gh.Calls()[fakegithub.OpCreateComment]; n != 0 {
 		t.Errorf("%d comments for tickets the issue names already", n)
+	}
+}
+
+// A confirmation that finds another replica holding the lease (filing, or
+// commenting) looks again soon after, not when the lease would lapse: a
+// lease covers a crash, but a live holder is done in about a second.
+func TestConfirmationWaitsForALiveLeaseBriefly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakegithub.Options{})
+	e.filer(func(c *Config) { c.CommentBatch = 0 }) // the default two-minute lease; comments at once
+	e.confirm("payment-sig1", "t-00", "rst-00")
+	e.filedTickets("payment-sig1", 1, 30*time.Second)
+
+	kv, err := e.js.KeyValue(t.Context(), bus.BucketBugs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := records{kv}
+	hold := func(lease string, until time.Time) {
+		t.Helper()
+		if err := rs.settle(t.Context(), "payment-sig1", func(r *bugRecord) { r.Lease, r.LeaseUntil = lease, until }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hold("another-replica", time.Now().Add(2*time.Minute))
+	e.confirm("payment-sig1", "t-01", "rst-01")
+	testkit.Eventually(t, 30*time.Second, func() error {
+		if r := e.record("payment-sig1"); !r.has("t-01") {
+			return errors.New("t-01 not waiting for the next comment yet")
+		}
+		return nil
+	})
+	hold("", time.Time{}) // the other replica is done
+	start := time.Now()
+	e.filedTickets("payment-sig1", 2, 30*time.Second)
+	t.Logf("added to the issue %v after the lease was given back", time.Since(start).Round(time.Millisecond))
+}
+
+func TestLeaseWait(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	s := &Service{cfg: Config{Lease: 2 * time.Minute}}
+	for _, tc := range []struct {
+		name    string
+		heldFor time.Duration
+		want    time.Duration
+	}{
+		{"just taken: look again soon", 100 * time.Millisecond, minLeaseWait},
+		{"held 3s: as long again", 3 * time.Second, 3 * time.Second},
+		{"held 90s: until it lapses", 90 * time.Second, 31 * time.Second},
+		{"about to lapse", 2*time.Minute - time.Millisecond, time.Second + time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &bugRecord{Lease: "other", LeaseUntil: now.Add(2*time.Minute - tc.heldFor)}
+			if got := s.leaseWait(r, now); got != tc.want {
+				t.Errorf("leaseWait after %v = %v, want %v", tc.heldFor, got, tc.want)
+			}
+		})
 	}
 }
