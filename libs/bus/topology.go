@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/triage-pipeline/triage/libs/events"
@@ -333,8 +334,17 @@ func streamConfigEqual(a, b jetstream.StreamConfig) bool {
 }
 
 // EnsureBucket creates a KV bucket, or updates it unless a newer contract
-// version configured it (which this replica then uses as it is).
+// version configured it (which this replica then uses as it is). It
+// returns once the bucket answers reads.
 func EnsureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	kv, err := ensureBucket(ctx, js, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return kv, answering(ctx, kv, cfg.Bucket)
+}
+
+func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	for {
 		kv, err := js.KeyValue(ctx, cfg.Bucket)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
@@ -345,7 +355,7 @@ func EnsureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.Key
 			if err != nil {
 				return nil, fmt.Errorf("create kv bucket %s: %w", cfg.Bucket, err)
 			}
-			return kv, nil
+			return kv, answering(ctx, kv, cfg.Bucket)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("open kv bucket %s: %w", cfg.Bucket, err)
@@ -379,5 +389,28 @@ func EnsureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.Key
 			return nil, fmt.Errorf("update kv bucket %s: %w", cfg.Bucket, err)
 		}
 		return kv, nil
+	}
+}
+
+// answering waits until a bucket answers reads. A replicated bucket's
+// servers take a moment after it is created to subscribe to direct gets, and a read
+// in that moment fails with "no responders", which would stop a service
+// starting on a new cluster.
+func answering(ctx context.Context, kv jetstream.KeyValue, bucket string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		_, err := kv.Get(ctx, "answering")
+		if err == nil || errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil
+		}
+		if !errors.Is(err, nats.ErrNoResponders) {
+			return fmt.Errorf("read kv bucket %s: %w", bucket, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kv bucket %s does not answer reads: %w", bucket, err)
+		case <-time.After(wait):
+		}
 	}
 }

@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -248,5 +249,32 @@ func TestUpgradeKeepsOperatorSettings(t *testing.T) {
 	got := streamConfig(t, js, cur.Name)
 	if got.MaxAge != old.MaxAge || got.MaxMsgSize != cur.MaxMsgSize {
 		t.Fatalf("after the upgrade: max age %s (want the operator's %s), max msg %d (want %d)", got.MaxAge, old.MaxAge, got.MaxMsgSize, cur.MaxMsgSize)
+	}
+}
+
+// On a cluster, a replicated bucket answers reads as soon as EnsureBucket
+// returns it, through any server. Its servers take a moment to answer
+// direct gets after it is created; a service reading its first key in that
+// moment failed to start with "no responders" (seen under load, a few
+// buckets in a hundred).
+func TestNewReplicatedBucketAnswersAtOnce(t *testing.T) {
+	servers := testkit.RunJetStreamCluster(t, 3)
+	var jss []jetstream.JetStream
+	for _, s := range servers {
+		nc, js, err := bus.Connect(t.Context(), s.ClientURL(), "test", zaptest.NewLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		jss = append(jss, js)
+	}
+	for i := range 30 {
+		kv, err := bus.EnsureBucket(t.Context(), jss[i%3], jetstream.KeyValueConfig{Bucket: "answers-" + strconv.Itoa(i), Replicas: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kv.Get(t.Context(), "first-key"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+			t.Fatalf("bucket %d: first read: %v, want key not found", i, err)
+		}
 	}
 }
