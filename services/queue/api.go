@@ -372,14 +372,16 @@ func supportView(r *Record) SupportView {
 
 // HistoryEntry is one event in a ticket's history.
 type HistoryEntry struct {
-	Seq    uint64       `json:"seq"`
-	Type   string       `json:"type"`
-	At     time.Time    `json:"at"`
-	Actor  events.Actor `json:"actor"`
-	Text   string       `json:"text"`
-	Detail string       `json:"detail,omitempty"`
+	Seq   uint64       `json:"seq"`
+	Type  string       `json:"type"`
+	At    time.Time    `json:"at"`
+	Actor events.Actor `json:"actor"`
+	// Text is the entry in English; pages say Phrase in their language.
+	Text   string `json:"text"`
+	Detail string `json:"detail,omitempty"`
 	// Internal entries are for engineers only.
-	Internal bool `json:"internal,omitempty"`
+	Internal bool   `json:"internal,omitempty"`
+	Phrase   phrase `json:"-"`
 }
 
 func (s *Service) historyAPI(w http.ResponseWriter, r *http.Request) {

@@ -204,7 +204,7 @@ func TestWorkingATicket(t *testing.T) {
 		t.Errorf("support's history shows internal entries: %s", supHist)
 	}
 	// The router's reasons quote the logs: engineers see them, support not.
-	if !strings.Contains(hist, "ERROR logs from payment-gateway") || strings.Contains(supHist, "ERROR logs from payment-gateway") || !strings.Contains(supHist, "routed to escalation") {
+	if !strings.Contains(hist, "ERROR logs from payment-gateway") || strings.Contains(supHist, "ERROR logs from payment-gateway") || !strings.Contains(supHist, "routed to the Escalation queue") {
 		t.Errorf("routing reasons: engineer's history %q, support's %q", hist, supHist)
 	}
 }

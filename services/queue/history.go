@@ -33,7 +33,7 @@ func (s *Service) history(ctx context.Context, id string, p auth.Principal) ([]H
 			who = "intake"
 		}
 		out = append(out, HistoryEntry{Seq: 0, Type: "submitted", At: m.Time.UTC(), Actor: events.Actor{Name: who},
-			Text: "submitted through " + ev.Ticket.Channel})
+			Phrase: say("history.submitted", labelled("channel", ev.Ticket.Channel))})
 	} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, fmt.Errorf("read ticket %s's submission: %w", id, err)
 	}
@@ -53,6 +53,13 @@ func (s *Service) history(ctx context.Context, id string, p auth.Principal) ([]H
 			e.Detail = ""
 		}
 		out = append(out, e)
+	}
+	for i := range out {
+		// The API says it in English; pages say it in their reader's
+		// language from the same phrase.
+		if out[i].Text, err = s.pages.phrase(defaultLanguage, out[i].Phrase); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -94,54 +101,56 @@ func describe(m *jetstream.RawStreamMsg) (HistoryEntry, bool) {
 	switch typ {
 	case events.TypeTicketEnriched:
 		e.Actor = events.Actor{Name: "enricher", Role: "system"}
-		e.Text = fmt.Sprintf("logs %s (attempt %d)", a.Enrichment.LogsStatus, a.Enrichment.Attempt)
+		status, attempt := labelled("logsStatus", a.Enrichment.LogsStatus), literal(a.Enrichment.Attempt)
+		e.Phrase = say("history.enriched", status, attempt)
 		if a.Enrichment.ErrorLogs > 0 {
-			e.Text += fmt.Sprintf(", %d error logs", a.Enrichment.ErrorLogs)
+			e.Phrase = say("history.enrichedErrors", status, attempt, literal(a.Enrichment.ErrorLogs))
 		}
 	case events.TypeLogsPending:
 		e.Actor = events.Actor{Name: "enricher", Role: "system"}
-		e.Text = "logs pending: Elasticsearch did not answer; retrying"
+		e.Phrase = say("history.logsPending")
 	case events.TypeTicketRouted:
 		e.Actor = events.Actor{Name: "router", Role: "system"}
-		e.Text = fmt.Sprintf("routed to %s, %s, %s", a.Routing.Queue, a.Routing.Severity, a.Routing.Component)
+		e.Phrase = say("history.routed", labelled("queue", a.Routing.Queue), literal(a.Routing.Severity), labelled("component", a.Routing.Component))
 		e.Detail = strings.Join(a.Routing.Reasons, "; ")
 	case events.TypeTicketClaimed:
-		e.Text = "claimed the ticket"
+		e.Phrase = say("history.claimed")
 	case events.TypeTicketReleased:
-		e.Text = "released the ticket"
+		e.Phrase = say("history.released")
 		e.Detail = a.Reason
 	case events.TypeTicketReassigned:
-		e.Text = "assigned the ticket to " + a.Assignee
+		e.Phrase = say("history.reassigned", literal(a.Assignee))
 		e.Detail = a.Reason
 	case events.TypeTicketStatusChanged:
-		e.Text = fmt.Sprintf("changed the status from %s to %s", a.From, a.To)
+		e.Phrase = say("history.statusChanged", labelled("status", a.From), labelled("status", a.To))
 		e.Detail = strings.TrimSpace(a.Message + "\n" + a.Reason)
 	case events.TypeTicketCommented:
-		e.Text = "commented"
+		e.Phrase = say("history.commented")
 		if a.Visibility == events.VisibilitySupport {
-			e.Text = "wrote to support"
+			e.Phrase = say("history.wroteToSupport")
 		}
 		e.Detail, e.Internal = a.Text, a.Visibility == events.VisibilityInternal
 	case events.TypeTicketRerouted:
-		e.Text = fmt.Sprintf("moved the ticket from the %s queue to the %s queue", a.From, a.To)
+		e.Phrase = say("history.rerouted", labelled("queue", a.From), labelled("queue", a.To))
 		e.Detail = a.Reason
 	case events.TypeTicketBugConfirmed:
-		e.Text = "confirmed a bug: " + a.Bug.Title
+		e.Phrase = say("history.bugConfirmed", literal(a.Bug.Title))
 		e.Detail = "fingerprint " + a.Bug.Fingerprint
 	case events.TypeTicketLogsViewed:
-		e.Text, e.Internal = fmt.Sprintf("read the %d attached logs", a.Logs), true
+		e.Phrase, e.Internal = say("history.logsViewed", literal(a.Logs)), true
 	case events.TypeTicketSLABreached:
-		e.Text = "missed the " + a.Kind + " target"
+		e.Phrase = say("history.slaMissed", labelled("slaKind", a.Kind))
 	case events.TypeTicketBugUpdated:
+		issue := literal(a.IssueNum)
 		switch a.State {
 		case events.BugOpen:
-			e.Text = fmt.Sprintf("filed as GitHub issue #%d", a.IssueNum)
+			e.Phrase = say("history.bugFiled", issue)
 		case events.BugClosed:
-			e.Text = fmt.Sprintf("fixed: GitHub issue #%d was closed", a.IssueNum)
+			e.Phrase = say("history.bugFixed", issue)
 		case events.BugReopened:
-			e.Text = fmt.Sprintf("GitHub issue #%d was reopened", a.IssueNum)
+			e.Phrase = say("history.bugReopened", issue)
 		default:
-			e.Text = "filing the bug failed"
+			e.Phrase = say("history.bugFailed")
 		}
 		e.Detail = strings.TrimSpace(a.IssueURL + " " + a.Note)
 	default:
@@ -149,3 +158,22 @@ func describe(m *jetstream.RawStreamMsg) (HistoryEntry, bool) {
 	}
 	return e, true
 }
+
+// phrase is a history line before it is put in words: a key of the pages'
+// string tables and its arguments. The API says it in English and each
+// page in its reader's language, from the one phrase.
+type phrase struct {
+	Key  string
+	Args []phraseArg
+}
+
+// phraseArg is a value in a phrase. Kind names the vocabulary whose label
+// stands for it ("queue", "status"); a value without one is shown as it
+// is (a name, a count, a title).
+type phraseArg struct{ Kind, Value string }
+
+func say(key string, args ...phraseArg) phrase { return phrase{Key: key, Args: args} }
+
+func labelled(kind, v string) phraseArg { return phraseArg{Kind: kind, Value: v} }
+
+func literal(v any) phraseArg { return phraseArg{Value: fmt.Sprint(v)} }

@@ -155,6 +155,25 @@ func (pg *pages) translate(lang, key string, args ...any) (string, error) {
 	return s, nil
 }
 
+// phrase puts a history phrase in a language's words, its vocabulary
+// values as the language labels them.
+func (pg *pages) phrase(lang string, p phrase) (string, error) {
+	args := make([]any, len(p.Args))
+	for i, a := range p.Args {
+		args[i] = pg.label(lang, a.Kind, a.Value)
+	}
+	return pg.translate(lang, p.Key, args...)
+}
+
+// label names a value of a vocabulary (a status, queue, ...) in a
+// language, or gives it as it is when the table lacks it.
+func (pg *pages) label(lang, kind, v string) string {
+	if s, ok := pg.text[lang][kind+"."+v]; ok && kind != "" {
+		return s
+	}
+	return v
+}
+
 func (pg *pages) assetURL(name string) (string, error) {
 	a, ok := pg.assets[name]
 	if !ok {
@@ -166,16 +185,10 @@ func (pg *pages) assetURL(name string) (string, error) {
 func (pg *pages) funcs(lang string) template.FuncMap {
 	t := func(key string, args ...any) (string, error) { return pg.translate(lang, key, args...) }
 	return template.FuncMap{
-		"t":     t,
-		"asset": pg.assetURL,
-		// label names a value of a vocabulary (a status, queue, ...) in the
-		// page's language, or shows it as it is when the table lacks it.
-		"label": func(kind, v string) string {
-			if s, ok := pg.text[lang][kind+"."+v]; ok {
-				return s
-			}
-			return v
-		},
+		"t":           t,
+		"asset":       pg.assetURL,
+		"label":       func(kind, v string) string { return pg.label(lang, kind, v) },
+		"say":         func(p phrase) (string, error) { return pg.phrase(lang, p) },
 		"transitions": transitions,
 		"linkify":     linkParts,
 		"iso":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },

@@ -213,6 +213,18 @@ func TestSupportTicketPageHidesLogs(t *testing.T) {
 	eng.mustContain(t, "engineer's page", "usr-991", "provider timeout user=&lt;*&gt;", "internal: user usr-991",
 		"read the 2 attached logs", "Show 2 logs (your access is recorded)", `data-action="release"`)
 	eng.mustNotContain(t, "engineer's page", "HTTP 503 from provider") // logs only through the recorded read
+
+	// The history is in the reader's language, its values as the page
+	// labels them; the API's stays English.
+	supJa := f.signIn("sato", "ja").get("/tickets/t-sup")
+	supJa.mustContain(t, "support's Japanese page", "エスカレーションキューへ振り分け（P2、決済）", "チケットを担当")
+	supJa.mustNotContain(t, "support's Japanese page", "routed to", "claimed the ticket", "添付ログ")
+	engJa := f.signIn("kim", "ja").get("/tickets/t-sup")
+	engJa.mustContain(t, "engineer's Japanese page", "添付ログ 2 件を閲覧")
+	api := string(f.do("kim", "GET", "/api/v1/queue/tickets/t-sup/history", nil, "Accept-Language", "ja").body)
+	if !strings.Contains(api, "claimed the ticket") || !strings.Contains(api, "read the 2 attached logs") || strings.Contains(api, "チケットを担当") {
+		t.Errorf("the API's history should be English: %s", api)
+	}
 }
 
 // Comments are plain text: markup is escaped, line breaks kept (by CSS),

@@ -199,6 +199,9 @@ func TestSupportSubmitsTicket(t *testing.T) {
 	browser.WaitText(t, tab, 90*time.Second, "#where", "エスカレーションキューにあります")
 	stillSamePage(t, tab)
 	browser.WaitText(t, tab, 10*time.Second, ".support-ticket h1", tk.Subject)
+	// The history in her language too: the router's line as the page
+	// labels its queue.
+	browser.WaitText(t, tab, 10*time.Second, ".support-ticket .timeline", "エスカレーションキューへ振り分け")
 	browser.Screenshot(t, tab, "support-ticket-status")
 	browser.Do(t, tab, 20*time.Second, "open my tickets",
 		chromedp.Navigate(p.WebURL()+"/my"), chromedp.WaitVisible(chromedp.CSS(".list tbody tr")))
@@ -316,6 +319,7 @@ func TestEngineerWorksTicket(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`button[data-action="claim"]`)),
 		chromedp.WaitVisible(chromedp.ID("resolve-message")))
 	browser.WaitText(t, tab, 10*time.Second, ".incident-owner", "engineer")
+	browser.WaitText(t, tab, 5*time.Second, ".incident-card .reason", "同じエラー（署名 ")
 	browser.Screenshot(t, tab, "incident-ja")
 	browser.Do(t, tab, 20*time.Second, "read the incident in English", browser.Person("en", "UTC"), chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.ID("resolve-message")))
