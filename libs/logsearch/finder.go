@@ -30,6 +30,7 @@ type Finder struct {
 
 // NewFinder returns a Finder searching through s. zones maps tenant ids to
 // their time zone (the customer's "19:05" is local); others use defZone.
+// Without a searcher (nil) it only extracts.
 func NewFinder(cfg Config, s *Searcher, zones map[string]*time.Location, defZone *time.Location) (*Finder, error) {
 	miner, err := signature.New(signature.Config{})
 	if err != nil {
@@ -40,7 +41,11 @@ func NewFinder(cfg Config, s *Searcher, zones map[string]*time.Location, defZone
 	}
 	ecfg := extract.DefaultConfig()
 	ecfg.DefaultLocation = defZone
-	return &Finder{cfg: cfg, search: s.Search, extractor: extract.New(ecfg), miner: miner, zones: zones, defZone: defZone}, nil
+	f := &Finder{cfg: cfg, extractor: extract.New(ecfg), miner: miner, zones: zones, defZone: defZone}
+	if s != nil {
+		f.search = s.Search
+	}
+	return f, nil
 }
 
 // Extract runs extraction on a ticket in its tenant's time zone.
@@ -62,6 +67,9 @@ func (f *Finder) Extract(t events.Ticket) extract.Result {
 // Find searches the ticket's logs. An error wrapping ErrUnavailable means
 // Elasticsearch could not answer; try again later.
 func (f *Finder) Find(ctx context.Context, t events.Ticket) (events.Enrichment, error) {
+	if f.search == nil {
+		return events.Enrichment{}, errors.New("logsearch: a finder without a searcher cannot search")
+	}
 	ex := f.Extract(t)
 	plan := BuildPlan(t, ex, f.cfg)
 	enr := events.Enrichment{

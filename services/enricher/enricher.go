@@ -78,15 +78,6 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{Base: base, cfg: cfg, now: time.Now}
-	if !cfg.ES.Enabled() {
-		base.Log.Warn("no Elasticsearch configured (--es-addresses): tickets move on marked logs not_configured")
-		return s, nil
-	}
-	es, err := logsearch.NewClient(cfg.ES)
-	if err != nil {
-		base.Close()
-		return nil, err
-	}
 	zones := map[string]*time.Location{}
 	if cfg.TenantZones != "" {
 		if zones, err = loadZones(cfg.TenantZones); err != nil {
@@ -99,10 +90,23 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 		base.Close()
 		return nil, fmt.Errorf("--default-time-zone: %w", err)
 	}
-	s.searcher = logsearch.NewSearcher(es, cfg.ES, base.Registry)
+	if cfg.ES.Enabled() {
+		es, err := logsearch.NewClient(cfg.ES)
+		if err != nil {
+			base.Close()
+			return nil, err
+		}
+		s.searcher = logsearch.NewSearcher(es, cfg.ES, base.Registry)
+	}
+	// Without Elasticsearch the finder still extracts: the ticket carries
+	// its evidence (error codes, ids) to engineers and the router.
 	if s.finder, err = logsearch.NewFinder(cfg.ES, s.searcher, zones, def); err != nil {
 		base.Close()
 		return nil, err
+	}
+	if s.searcher == nil {
+		base.Log.Warn("no Elasticsearch configured (--es-addresses): tickets move on marked logs not_configured")
+		return s, nil
 	}
 	base.Log.Info("log enrichment on", zap.Strings("elasticsearch", cfg.ES.Addresses), zap.String("index", cfg.ES.IndexPattern))
 	return s, nil
@@ -134,7 +138,7 @@ func (s *Service) Run(ctx context.Context) error {
 	workers := []func(context.Context) error{
 		s.Consume(s.ConsumerConfig(bus.StreamSubmissions, durable, events.SubjectSubmitted+".*"), bus.ByType(map[string]bus.Handler{events.TypeTicketSubmitted: s.handleSubmitted})),
 	}
-	if s.finder == nil {
+	if s.searcher == nil {
 		return s.Base.Run(ctx, workers...)
 	}
 	pc := s.ConsumerConfig(bus.StreamTickets, pendingDurable, events.SubjectLogsPending+".*")
@@ -194,12 +198,13 @@ func (s *Service) handlePending(ctx context.Context, msg jetstream.Msg) error {
 // enrich searches the ticket's logs within the deadline. A non-nil second
 // result means Elasticsearch could not answer and the logs are pending.
 func (s *Service) enrich(ctx context.Context, t events.Ticket) (events.Enrichment, error) {
-	if s.finder == nil {
+	if s.searcher == nil {
 		// No log source: say so plainly rather than pretending there
 		// were no logs.
 		return events.Enrichment{
 			LogsStatus: events.LogsNotConfigured,
 			Note:       "no Elasticsearch is configured; logs were not searched",
+			Evidence:   logsearch.Evidence(s.finder.Extract(t)),
 			EnrichedAt: s.now().UTC(),
 		}, nil
 	}

@@ -3,11 +3,16 @@ package enricher
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
 
 	"github.com/triage-pipeline/triage/libs/config"
 	"github.com/triage-pipeline/triage/libs/dev/testkit"
+	"github.com/triage-pipeline/triage/libs/events"
 )
 
 // TestMain fails the package's tests if any leaves a goroutine running.
@@ -48,5 +53,32 @@ func TestConfigValidate(t *testing.T) {
 	zones, err := loadZones(good)
 	if err != nil || zones["rst-0001"].String() != "America/Los_Angeles" {
 		t.Fatalf("zones %v, %v", zones, err)
+	}
+}
+
+// Without Elasticsearch a ticket still carries what extraction found (its
+// error codes, ids): engineers read it, and the router groups tickets
+// without logs by component and error code from it.
+func TestWithoutElasticsearchTheTicketKeepsItsEvidence(t *testing.T) {
+	srv := testkit.RunJetStream(t)
+	var cfg Config
+	if err := config.Load("enricher", &cfg, []string{"--nats-url", srv.ClientURL(), "--http-addr", "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(t.Context(), cfg, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	enr, err := s.enrich(t.Context(), events.Ticket{ID: "t-1", TenantID: "rst-0042", Language: "ja",
+		Subject: "カード決済ができない", Description: "レジで PAY-1042 と表示されて決済できません。", SubmittedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enr.LogsStatus != events.LogsNotConfigured || len(enr.Logs) != 0 {
+		t.Fatalf("logs status %q with %d logs, want not_configured and none", enr.LogsStatus, len(enr.Logs))
+	}
+	if !slices.ContainsFunc(enr.Evidence, func(e events.Evidence) bool { return e.Kind == "error_code" && e.Value == "PAY-1042" }) {
+		t.Fatalf("evidence %+v lacks the error code PAY-1042", enr.Evidence)
 	}
 }
