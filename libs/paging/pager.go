@@ -19,6 +19,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -82,13 +83,21 @@ type Marker struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// SuppressedPrefix starts the key that says an incident was counted as
+// suppressed for a reason: suppressed.<incident id>.<reason>.
+const SuppressedPrefix = "suppressed."
+
+// maxCounted bounds the suppressions a replica remembers having counted;
+// past it, it forgets them all and asks the bucket again.
+const maxCounted = 10000
+
 // maxConflicts bounds the compare-and-set retries of one Handle; each
 // conflict means another replica moved the marker on.
 const maxConflicts = 10
 
-// Pager decides whether an incident pages and sends the page. It keeps no
-// state of its own: the markers live in the bucket, so it is safe for
-// concurrent use and across replicas.
+// Pager decides whether an incident pages and sends the page. Its state
+// lives in the bucket (markers), so it is safe for concurrent use and
+// across replicas; it only remembers which suppressions it has counted.
 type Pager struct {
 	kv       jetstream.KeyValue
 	log      *zap.Logger
@@ -101,6 +110,9 @@ type Pager struct {
 
 	sent       *prometheus.CounterVec
 	suppressed *prometheus.CounterVec
+
+	mu      sync.Mutex
+	counted map[string]bool // suppression keys known to be counted
 }
 
 // New makes a pager from a validated cfg. It reads the routing key file.
@@ -125,7 +137,7 @@ func New(cfg Config, kv jetstream.KeyValue, reg prometheus.Registerer, log *zap.
 		httpClient = &http.Client{Timeout: cfg.Timeout}
 	}
 	p := &Pager{kv: kv, log: log.Named("paging"), now: now, lease: cfg.Lease, timeout: cfg.Timeout,
-		fallback: fallback, teams: teams}
+		fallback: fallback, teams: teams, counted: map[string]bool{}}
 	if cfg.RoutingKeyFile != "" {
 		key, err := readSecret(cfg.RoutingKeyFile)
 		if err != nil {
@@ -174,7 +186,7 @@ func (p *Pager) metrics(reg prometheus.Registerer) error {
 	}, []string{"event", "target"})
 	p.suppressed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "triage_pages_suppressed_total",
-		Help: "Live incidents handled without a page, by reason (not_p1, business_hours, owned, repeat).",
+		Help: "Live incidents kept from paging (not_p1, business_hours, owned) or from paging again (repeat), each counted once per reason.",
 	}, []string{"reason"})
 	// Zeros from the start, so rates and alerts see every series.
 	for _, t := range p.targets {
@@ -248,15 +260,41 @@ func (p *Pager) Handle(ctx context.Context, inc events.Incident, link string) er
 		reason = ReasonBusinessHours
 	}
 	if reason != "" {
-		p.suppress(reason, log)
+		p.suppress(ctx, inc.ID, reason, log)
 		return nil
 	}
 	return p.trigger(ctx, inc, link, t, now, log)
 }
 
-func (p *Pager) suppress(reason string, log *zap.Logger) {
-	p.suppressed.WithLabelValues(reason).Inc()
-	log.Debug("page suppressed", zap.String("reason", reason))
+// suppress counts an incident kept from paging (or from paging again)
+// once per reason, however many replicas look at it how often: the first
+// to create its key in the bucket counts it. A failure to count is logged,
+// never a failure of the handling.
+func (p *Pager) suppress(ctx context.Context, incidentID, reason string, log *zap.Logger) {
+	key := SuppressedPrefix + incidentID + "." + reason
+	p.mu.Lock()
+	known := p.counted[key]
+	p.mu.Unlock()
+	if known {
+		return
+	}
+	_, err := p.kv.Create(ctx, key, []byte(p.now().UTC().Format(time.RFC3339)))
+	switch {
+	case err == nil:
+		p.suppressed.WithLabelValues(reason).Inc()
+		log.Debug("page suppressed", zap.String("reason", reason))
+	case conflict(err):
+		// Counted already, by this replica before a restart or another.
+	default:
+		log.Warn("could not count a suppressed page", zap.String("reason", reason), zap.Error(err))
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.counted) >= maxCounted {
+		clear(p.counted)
+	}
+	p.counted[key] = true
 }
 
 // trigger claims the incident's marker and sends the page, or suppresses
@@ -280,7 +318,7 @@ func (p *Pager) trigger(ctx context.Context, inc events.Incident, link string, t
 			m.Lease, m.UpdatedAt = now.Add(p.lease), now
 			rev, err = p.kv.Update(ctx, key, encode(m), rev)
 		default:
-			p.suppress(ReasonRepeat, log)
+			p.suppress(ctx, inc.ID, ReasonRepeat, log)
 			return nil
 		}
 		if conflict(err) {

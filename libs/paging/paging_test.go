@@ -402,8 +402,10 @@ func TestOnePagePerIncidentAcrossReplicas(t *testing.T) {
 		hooks += sent(r, EventTrigger, "webhook")
 		repeats += suppressed(r, ReasonRepeat)
 	}
-	if triggers != 3 || hooks != 3 || repeats != float64(total-3) {
-		t.Errorf("metrics: %v PagerDuty and %v webhook triggers, %v repeats; want 3, 3 and %d", triggers, hooks, repeats, total-3)
+	// Each incident's repeats count once, across replicas, however many
+	// of the other calls were repeats.
+	if triggers != 3 || hooks != 3 || repeats != 3 {
+		t.Errorf("metrics: %v PagerDuty and %v webhook triggers, %v repeats (of %d calls); want 3, 3 and 3", triggers, hooks, repeats, total)
 	}
 
 	// The body, as PagerDuty reads it.
@@ -495,6 +497,19 @@ func TestSuppression(t *testing.T) {
 					t.Errorf("suppressed{reason=%q} = %v, want %v", r, got, want)
 				}
 			}
+			// Looked at again, here and by a replica that restarted (it
+			// remembers nothing): not counted again.
+			again := e.pager(t, 0, e.config(t))
+			for _, q := range []replica{p, again, p} {
+				if err := q.Handle(t.Context(), inc, link(inc)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.reason != "" && c.reason != "-" {
+				if got, want := suppressed(p, c.reason)+suppressed(again, c.reason), before[c.reason]+1; got != want {
+					t.Errorf("after three more looks suppressed{reason=%q} = %v, want %v", c.reason, got, want)
+				}
+			}
 		})
 	}
 }
@@ -517,8 +532,8 @@ func TestNoRepeatedPage(t *testing.T) {
 	if n := len(e.pd.events(inc.ID, EventTrigger)); n != 1 {
 		t.Errorf("%d PagerDuty triggers, want 1", n)
 	}
-	if got := suppressed(p, ReasonRepeat); got != 5 {
-		t.Errorf("repeats = %v, want 5", got)
+	if got := suppressed(p, ReasonRepeat); got != 1 {
+		t.Errorf("repeats = %v, want 1 (the incident, once)", got)
 	}
 }
 
@@ -611,8 +626,8 @@ func TestCrashedSenderIsRetried(t *testing.T) {
 	if m, _ := marker(t, e.kvs[0], inc.ID); m.State != StateSent {
 		t.Errorf("marker state %q, want sent", m.State)
 	}
-	if got := suppressed(p, ReasonRepeat); got != 3 {
-		t.Errorf("repeats = %v, want 3 (one under the lease, two after the page)", got)
+	if got := suppressed(p, ReasonRepeat); got != 1 {
+		t.Errorf("repeats = %v, want 1 (the incident, once: under the lease and after the page)", got)
 	}
 }
 
