@@ -1,16 +1,19 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/triage-pipeline/triage/libs/dev/demoworld"
 	"github.com/triage-pipeline/triage/libs/dev/harness/demoeval"
@@ -459,6 +462,36 @@ func evalStorms(out io.Writer, what string, items []router.Routed, label map[str
 		what, cfg.Window, cfg.SignatureWindow, cfg.Threshold, len(storms), p.stormTickets, len(groups), p.grouped, singles)
 	fmt.Fprintf(out, "storm grouping: purity %.3f (share of grouped tickets in an incident whose majority storm is theirs), completeness %.3f (mean share of a storm's tickets in its largest incident); %d tickets of no storm grouped with others\n",
 		p.purity, p.completeness, p.strays)
+	// Where each storm's tickets went: which incidents split it, and how
+	// many were left out of every incident of several tickets.
+	first, last := map[string]time.Time{}, map[string]time.Time{}
+	for _, it := range items {
+		storm, at := label[it.Ticket.ID], it.Ticket.SubmittedAt
+		if f, ok := first[storm]; !ok || at.Before(f) {
+			first[storm] = at
+		}
+		if at.After(last[storm]) {
+			last[storm] = at
+		}
+	}
+	for _, storm := range slices.Sorted(maps.Keys(storms)) {
+		var parts []string
+		in := 0
+		for _, inc := range groups {
+			n := 0
+			for _, id := range inc.Tickets {
+				if label[id] == storm {
+					n++
+				}
+			}
+			if n > 0 {
+				parts = append(parts, fmt.Sprintf("%d (%s)", n, inc.Key))
+				in += n
+			}
+		}
+		fmt.Fprintf(out, "  storm %s: %d tickets over %s; in incidents: %s; in none: %d\n", storm, storms[storm],
+			last[storm].Sub(first[storm]).Round(time.Minute), cmp.Or(strings.Join(parts, ", "), "-"), storms[storm]-in)
+	}
 }
 
 type groupingScore struct {
