@@ -21,20 +21,24 @@ import (
 	"time"
 )
 
-// Role is what a person may do. Each role includes the ones before it:
-// an engineer can do what support staff do, an admin what engineers do.
+// Role is what a person may do. Each person's role includes the ones
+// before it: an engineer can do what support staff do, an admin what
+// engineers do. Monitoring stands apart: a system's role (Alertmanager)
+// that may only report alerts, which engineers and admins may also do.
 type Role string
 
 // Roles.
 const (
-	RoleSupport  Role = "support"
-	RoleEngineer Role = "engineer"
-	RoleAdmin    Role = "admin"
+	RoleSupport    Role = "support"
+	RoleEngineer   Role = "engineer"
+	RoleAdmin      Role = "admin"
+	RoleMonitoring Role = "monitoring"
 )
 
-// Roles lists the roles, least first.
-func Roles() []Role { return []Role{RoleSupport, RoleEngineer, RoleAdmin} }
+// Roles lists the roles: people's, least first, then monitoring.
+func Roles() []Role { return []Role{RoleSupport, RoleEngineer, RoleAdmin, RoleMonitoring} }
 
+// rank orders people's roles; monitoring has none.
 func (r Role) rank() int {
 	switch r {
 	case RoleSupport:
@@ -48,10 +52,18 @@ func (r Role) rank() int {
 }
 
 // Valid reports whether r is one of the roles.
-func (r Role) Valid() bool { return r.rank() > 0 }
+func (r Role) Valid() bool { return r.rank() > 0 || r == RoleMonitoring }
 
-// Includes reports whether a person with role r may act as role want.
-func (r Role) Includes(want Role) bool { return r.rank() >= want.rank() && want.Valid() }
+// Includes reports whether a holder of role r may act as role want.
+func (r Role) Includes(want Role) bool {
+	switch {
+	case r == RoleMonitoring:
+		return want == RoleMonitoring
+	case want == RoleMonitoring:
+		return r.Includes(RoleEngineer)
+	}
+	return r.rank() >= want.rank() && want.Valid()
+}
 
 // Principal is the person behind a request.
 type Principal struct {

@@ -49,6 +49,10 @@ func TestRoleIncludes(t *testing.T) {
 		{RoleSupport, RoleSupport, true}, {RoleSupport, RoleEngineer, false}, {RoleSupport, RoleAdmin, false},
 		{RoleEngineer, RoleSupport, true}, {RoleEngineer, RoleEngineer, true}, {RoleEngineer, RoleAdmin, false},
 		{RoleAdmin, RoleSupport, true}, {RoleAdmin, RoleAdmin, true}, {Role(""), RoleSupport, false}, {RoleAdmin, Role("x"), false},
+		// Monitoring only reports alerts; engineers and admins may too.
+		{RoleMonitoring, RoleMonitoring, true}, {RoleMonitoring, RoleSupport, false}, {RoleMonitoring, RoleEngineer, false},
+		{RoleMonitoring, RoleAdmin, false}, {RoleSupport, RoleMonitoring, false}, {RoleEngineer, RoleMonitoring, true},
+		{RoleAdmin, RoleMonitoring, true}, {Role(""), RoleMonitoring, false}, {RoleMonitoring, Role(""), false},
 	} {
 		if got := tc.have.Includes(tc.want); got != tc.ok {
 			t.Errorf("%q includes %q = %v, want %v", tc.have, tc.want, got, tc.ok)

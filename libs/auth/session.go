@@ -29,16 +29,16 @@ type Session struct {
 const MaxSession = 12 * time.Hour
 
 // Login checks a token's text and opens a session for it, returning the
-// cookie value.
+// cookie value. A monitoring token cannot sign in: it is a system's.
 func (s *Store) Login(ctx context.Context, text string) (Principal, Session, string, error) {
-	p, err := s.Verify(ctx, text)
+	t, err := s.verify(ctx, text)
 	if err != nil {
 		return Principal{}, Session{}, "", err
 	}
-	t, _, err := s.Get(ctx, p.TokenID)
-	if err != nil {
-		return Principal{}, Session{}, "", err
+	if t.Role == RoleMonitoring {
+		return Principal{}, Session{}, "", fmt.Errorf("%w: a monitoring token only reports alerts (Alertmanager); it cannot sign in to the pages", ErrUnauthenticated)
 	}
+	p := t.Principal()
 	var n [16]byte
 	if _, err := rand.Read(n[:]); err != nil {
 		return Principal{}, Session{}, "", fmt.Errorf("session nonce: %w", err)

@@ -86,7 +86,7 @@ func (s *Store) Issue(ctx context.Context, name string, role Role, ttl time.Dura
 	case name == "" || len(name) > 100:
 		return "", Token{}, fmt.Errorf("a token needs a name of 1-100 characters (the person it is for)")
 	case !role.Valid():
-		return "", Token{}, fmt.Errorf("role %q is not one of support, engineer, admin", role)
+		return "", Token{}, fmt.Errorf("role %q is not one of support, engineer, admin, monitoring", role)
 	case ttl <= 0 || ttl > 366*24*time.Hour:
 		return "", Token{}, fmt.Errorf("a token's lifetime must be positive and at most a year, got %s", ttl)
 	}
@@ -175,21 +175,30 @@ func (s *Store) List(ctx context.Context) ([]Token, error) {
 
 // Verify checks a token's text and returns whom it speaks for.
 func (s *Store) Verify(ctx context.Context, text string) (Principal, error) {
-	id, secret, ok := parseToken(text)
-	if !ok {
-		return Principal{}, fmt.Errorf("%w: that is not a triage token (they look like trg_…)", ErrUnauthenticated)
-	}
-	t, _, err := s.Get(ctx, id)
-	if errors.Is(err, ErrNoToken) || (err == nil && !t.matches(secret)) {
-		return Principal{}, fmt.Errorf("%w: unknown token", ErrUnauthenticated)
-	}
+	t, err := s.verify(ctx, text)
 	if err != nil {
 		return Principal{}, err
 	}
-	if err := t.Usable(s.now()); err != nil {
-		return Principal{}, err
-	}
 	return t.Principal(), nil
+}
+
+// verify returns the usable token whose text this is.
+func (s *Store) verify(ctx context.Context, text string) (Token, error) {
+	id, secret, ok := parseToken(text)
+	if !ok {
+		return Token{}, fmt.Errorf("%w: that is not a triage token (they look like trg_…)", ErrUnauthenticated)
+	}
+	t, _, err := s.Get(ctx, id)
+	if errors.Is(err, ErrNoToken) || (err == nil && !t.matches(secret)) {
+		return Token{}, fmt.Errorf("%w: unknown token", ErrUnauthenticated)
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	if err := t.Usable(s.now()); err != nil {
+		return Token{}, err
+	}
+	return t, nil
 }
 
 // active checks that the token behind a session is still usable.

@@ -59,7 +59,7 @@ func (s *Service) Routes() []Route {
 		{Method: "POST", Pattern: "/api/v1/incidents/{iid}/confirm-bug", Role: auth.RoleEngineer, handler: s.incidentHandler(incConfirmBug)},
 		{Method: "POST", Pattern: "/api/v1/incidents/{iid}/split", Role: auth.RoleEngineer, handler: s.incidentHandler(incSplit)},
 		{Method: "POST", Pattern: "/api/v1/incidents/{iid}/merge", Role: auth.RoleEngineer, handler: s.mergeIncidents},
-		{Method: "POST", Pattern: "/api/v1/alerts/alertmanager", Role: auth.RoleEngineer, handler: s.alertmanager},
+		{Method: "POST", Pattern: "/api/v1/alerts/alertmanager", Role: auth.RoleMonitoring, handler: s.alertmanager},
 		{Method: "GET", Pattern: "/api/v1/admin/tokens", Role: auth.RoleAdmin, handler: s.listTokens},
 		{Method: "POST", Pattern: "/api/v1/admin/tokens", Role: auth.RoleAdmin, handler: s.issueToken},
 		{Method: "POST", Pattern: "/api/v1/admin/tokens/{tid}/revoke", Role: auth.RoleAdmin, handler: s.revokeToken},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/triage-pipeline/triage/libs/auth"
 	"github.com/triage-pipeline/triage/libs/bus"
 	"github.com/triage-pipeline/triage/libs/dev/testkit"
 	"github.com/triage-pipeline/triage/libs/events"
@@ -286,7 +287,7 @@ func TestAccessByRole(t *testing.T) {
 	f := startQueue(t)
 	f.route("t-acl", events.QueueEscalation, "P3", 1)
 	f.queued("t-acl")
-	who := map[string]string{"support": "sato", "engineer": "kim", "admin": "root"}
+	who := map[string]string{"support": "sato", "engineer": "kim", "admin": "root", "monitoring": "alertmanager"}
 	for _, rt := range f.s.Routes() {
 		if rt.Role == "" {
 			continue
@@ -303,8 +304,16 @@ func TestAccessByRole(t *testing.T) {
 				t.Errorf("without credentials: %d, want 401", a.status)
 			}
 			rank := map[string]int{"support": 1, "engineer": 2, "admin": 3}
-			for _, role := range []string{"support", "engineer", "admin"} {
+			for _, role := range []string{"support", "engineer", "admin", "monitoring"} {
+				// People's roles include those below; monitoring may only
+				// report alerts, which engineers and admins may too.
 				allowed := rank[role] >= rank[string(rt.Role)]
+				switch {
+				case role == "monitoring":
+					allowed = rt.Role == auth.RoleMonitoring
+				case rt.Role == auth.RoleMonitoring:
+					allowed = rank[role] >= rank["engineer"]
+				}
 				if allowed && strings.HasSuffix(path, "/events") {
 					continue // an open stream: live_test.go reads those
 				}

@@ -65,7 +65,7 @@ func startQueueAt(t *testing.T, now func() time.Time, extra ...string) *fixture 
 	for _, p := range []struct {
 		name string
 		role auth.Role
-	}{{"sato", auth.RoleSupport}, {"kim", auth.RoleEngineer}, {"lee", auth.RoleEngineer}, {"root", auth.RoleAdmin}} {
+	}{{"sato", auth.RoleSupport}, {"kim", auth.RoleEngineer}, {"lee", auth.RoleEngineer}, {"root", auth.RoleAdmin}, {"alertmanager", auth.RoleMonitoring}} {
 		text, _, err := f.s.auth.Issue(t.Context(), p.name, p.role, time.Hour, "test")
 		if err != nil {
 			t.Fatal(err)

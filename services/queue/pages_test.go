@@ -348,6 +348,7 @@ func TestLogin(t *testing.T) {
 		{"unknown", "trg_abcdefgh_secret", "unknown token"},
 		{"wrong secret", revoked[:strings.LastIndex(revoked, "_")] + "_x", "unknown token"},
 		{"revoked", revoked, "was revoked"},
+		{"monitoring", f.tokens["alertmanager"], "cannot sign in to the pages"},
 	} {
 		p := f.browser("en").post("/login", url.Values{"token": {tc.token}})
 		if p.status != http.StatusUnauthorized || !strings.Contains(p.body, tc.want) || !strings.Contains(p.body, "That token was not accepted.") {

@@ -26,7 +26,7 @@ type tokensCmd struct {
 
 type tokenIssueCmd struct {
 	Name string        `required:"" help:"The person the token is for."`
-	Role string        `required:"" enum:"support,engineer,admin" help:"support, engineer or admin."`
+	Role string        `required:"" enum:"support,engineer,admin,monitoring" help:"support, engineer, admin, or monitoring (a system that only reports alerts: Alertmanager)."`
 	TTL  time.Duration `name:"ttl" default:"2160h" help:"How long it is valid (default 90 days)."`
 }
 
