@@ -355,7 +355,7 @@ func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.Key
 			if err != nil {
 				return nil, fmt.Errorf("create kv bucket %s: %w", cfg.Bucket, err)
 			}
-			return kv, answering(ctx, kv, cfg.Bucket)
+			return kv, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("open kv bucket %s: %w", cfg.Bucket, err)
@@ -392,10 +392,10 @@ func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.Key
 	}
 }
 
-// answering waits until a bucket answers reads. A replicated bucket's
-// servers take a moment after it is created to subscribe to direct gets, and a read
-// in that moment fails with "no responders", which would stop a service
-// starting on a new cluster.
+// answering waits (at most 30 s) until a bucket answers reads. A
+// replicated bucket's servers take a moment after it is created to answer
+// direct gets, and a read in that moment fails with "no responders", which
+// would stop a service starting on a new cluster.
 func answering(ctx context.Context, kv jetstream.KeyValue, bucket string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -409,7 +409,7 @@ func answering(ctx context.Context, kv jetstream.KeyValue, bucket string) error 
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("kv bucket %s does not answer reads: %w", bucket, err)
+			return fmt.Errorf("kv bucket %s does not answer reads: %w (%w)", bucket, err, ctx.Err())
 		case <-time.After(wait):
 		}
 	}

@@ -17,6 +17,9 @@ type Incident struct {
 	Signature string   `json:"signature,omitempty"`
 	Template  string   `json:"template,omitempty"`
 	Services  []string `json:"services,omitempty"`
+	// ErrorCode is the code the tickets quote, when they are grouped by
+	// component and code (no logs tied to them).
+	ErrorCode string `json:"error_code,omitempty"`
 	// Open says enough tickets arrived (the threshold, or one P1) for the
 	// group to be shown as an incident; until then it only collects.
 	Open     bool       `json:"open"`

@@ -6,7 +6,8 @@
 // Keys: "group.<hash>" holds a storm group's current incident,
 // "declared.<hash>" a declaration's (apart, so the router watches only
 // those, not every storm's writes), "past.<id>" one that ended,
-// "paged.<id>" the pager's marker.
+// "paged.<id>" the pager's marker, "suppressed.<id>.<reason>" a
+// suppressed page counted.
 package incidents
 
 import (

@@ -159,7 +159,7 @@ func (s *Service) take(ctx context.Context, rs records, r *bugRecord, rev uint64
 	if r.leased(now, mine) {
 		return 0, bus.RetryAfter(fmt.Errorf("bug %s is being filed by another replica", r.Fingerprint), s.leaseWait(r, now))
 	}
-	r.Lease, r.LeaseUntil = mine, now.Add(s.cfg.Lease)
+	r.Lease, r.LeasedAt, r.LeaseUntil = mine, now, now.Add(s.cfg.Lease)
 	change(r)
 	return rs.put(ctx, r, rev)
 }
@@ -169,10 +169,14 @@ func (s *Service) take(ctx context.Context, rs records, r *bugRecord, rev uint64
 // had it (at least half a second), and no longer than the lease. A filing
 // takes about a second, so waiting out the whole lease (minutes, for a
 // crashed holder) would hold every confirmation that came during it back
-// for minutes; doubling keeps the looks few when the holder is slow.
+// for minutes; doubling keeps the looks few (about ten for a crashed
+// holder's two minutes) when the holder is slow.
 func (s *Service) leaseWait(r *bugRecord, now time.Time) time.Duration {
-	held := now.Sub(r.LeaseUntil.Add(-s.cfg.Lease))
-	return min(max(held, minLeaseWait), r.LeaseUntil.Sub(now)+time.Second)
+	since := r.LeasedAt
+	if since.IsZero() { // written by a version that did not record it
+		since = r.LeaseUntil.Add(-s.cfg.Lease)
+	}
+	return min(max(now.Sub(since), minLeaseWait), r.LeaseUntil.Sub(now)+time.Second)
 }
 
 const minLeaseWait = 500 * time.Millisecond

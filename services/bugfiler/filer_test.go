@@ -384,17 +384,24 @@ func TestLeaseWait(t *testing.T) {
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	s := &Service{cfg: Config{Lease: 2 * time.Minute}}
 	for _, tc := range []struct {
-		name    string
-		heldFor time.Duration
-		want    time.Duration
+		name     string
+		heldFor  time.Duration
+		lease    time.Duration // the holder's --filing-lease
+		recorded bool          // the record says when it was taken
+		want     time.Duration
 	}{
-		{"just taken: look again soon", 100 * time.Millisecond, minLeaseWait},
-		{"held 3s: as long again", 3 * time.Second, 3 * time.Second},
-		{"held 90s: until it lapses", 90 * time.Second, 31 * time.Second},
-		{"about to lapse", 2*time.Minute - time.Millisecond, time.Second + time.Millisecond},
+		{"just taken: look again soon", 100 * time.Millisecond, 2 * time.Minute, true, minLeaseWait},
+		{"held 3s: as long again", 3 * time.Second, 2 * time.Minute, true, 3 * time.Second},
+		{"held 90s: until it lapses", 90 * time.Second, 2 * time.Minute, true, 31 * time.Second},
+		{"about to lapse", 2*time.Minute - time.Millisecond, 2 * time.Minute, true, time.Second + time.Millisecond},
+		{"a holder with a longer lease", 3 * time.Second, 10 * time.Minute, true, 3 * time.Second},
+		{"a record of an older version: from our own lease", 3 * time.Second, 2 * time.Minute, false, 3 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &bugRecord{Lease: "other", LeaseUntil: now.Add(2*time.Minute - tc.heldFor)}
+			r := &bugRecord{Lease: "other", LeaseUntil: now.Add(tc.lease - tc.heldFor)}
+			if tc.recorded {
+				r.LeasedAt = now.Add(-tc.heldFor)
+			}
 			if got := s.leaseWait(r, now); got != tc.want {
 				t.Errorf("leaseWait after %v = %v, want %v", tc.heldFor, got, tc.want)
 			}

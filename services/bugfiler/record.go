@@ -56,8 +56,9 @@ type bugRecord struct {
 	// Attempts counts creations started whose outcome may be unknown: the
 	// next one looks for the issue first.
 	Attempts int `json:"attempts"`
-	// Lease: who is filing (or commenting) now, until when.
+	// Lease: who is filing (or commenting) now, since and until when.
 	Lease      string    `json:"lease,omitempty"`
+	LeasedAt   time.Time `json:"leased_at,omitzero"`
 	LeaseUntil time.Time `json:"lease_until,omitzero"`
 	// Filing are the tickets the issue being created names (its body),
 	// fixed when the first attempt starts, so an attempt after a crash

@@ -28,11 +28,11 @@ func (s *Service) history(ctx context.Context, id string, p auth.Principal) ([]H
 		if err := json.Unmarshal(m.Data, &ev); err != nil {
 			return nil, fmt.Errorf("decode ticket %s's submission: %w", id, err)
 		}
-		who := ev.Ticket.Reporter
-		if who == "" {
-			who = "intake"
+		who := events.Actor{Name: ev.Ticket.Reporter}
+		if who.Name == "" {
+			who = events.Actor{Name: "intake", Role: "system"}
 		}
-		out = append(out, HistoryEntry{Seq: 0, Type: "submitted", At: m.Time.UTC(), Actor: events.Actor{Name: who},
+		out = append(out, HistoryEntry{Seq: 0, Type: "submitted", At: m.Time.UTC(), Actor: who,
 			Phrase: say("history.submitted", labelled("channel", ev.Ticket.Channel))})
 	} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, fmt.Errorf("read ticket %s's submission: %w", id, err)

@@ -43,7 +43,7 @@ func TestIncidentsAPI(t *testing.T) {
 		Tickets: []string{"t-s1", "t-s2", "t-s3"}, Tenants: []string{"rst-0042"}, Count: 3, FirstSeen: now, LastSeen: now, Until: now.Add(time.Hour),
 		Reason: "grouped because signature sig1234"}
 	put("group.0123456789abcdef", storm)
-	gathering := events.Incident{ID: "fedcba9876543210-t1", Key: "component:menu", Component: "menu", Severity: "P3",
+	gathering := events.Incident{ID: "fedcba9876543210-t1", Key: "component:menu:MENU-3001", ErrorCode: "MENU-3001", Component: "menu", Severity: "P3",
 		Tickets: []string{"t-m1"}, Count: 1, FirstSeen: now, LastSeen: now, Until: now.Add(time.Hour)}
 	put("group.fedcba9876543210", gathering)
 	// Open once, but its window is over: last week's storm.
@@ -94,6 +94,15 @@ func TestIncidentsAPI(t *testing.T) {
 	}
 	if a := f.do("sato", "GET", "/api/v1/incidents", nil); a.status != http.StatusForbidden {
 		t.Errorf("support staff listing incidents: %d, want 403", a.status)
+	}
+	// The pages say why the tickets are together, in the reader's words.
+	for _, tc := range []struct{ lang, id, want string }{
+		{"en", storm.ID, "grouped because the logs of payment-gateway tied to each ticket show the same error (signature sig1234)"},
+		{"ja", storm.ID, "各チケットに紐づく payment-gateway のログに同じエラー（署名 sig1234）"},
+		{"en", gathering.ID, "grouped by component and the error code MENU-3001 the tickets quote"},
+		{"ja", gathering.ID, "エラーコード MENU-3001 でまとめています"},
+	} {
+		f.signIn("kim", tc.lang).get("/incidents/"+tc.id).mustContain(t, tc.lang+" page of "+tc.id, tc.want)
 	}
 	testkit.Eventually(t, 20*time.Second, func() error {
 		var page ListResponse

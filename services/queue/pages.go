@@ -185,10 +185,17 @@ func (pg *pages) assetURL(name string) (string, error) {
 func (pg *pages) funcs(lang string) template.FuncMap {
 	t := func(key string, args ...any) (string, error) { return pg.translate(lang, key, args...) }
 	return template.FuncMap{
-		"t":           t,
-		"asset":       pg.assetURL,
-		"label":       func(kind, v string) string { return pg.label(lang, kind, v) },
-		"say":         func(p phrase) (string, error) { return pg.phrase(lang, p) },
+		"t":     t,
+		"asset": pg.assetURL,
+		"label": func(kind, v string) string { return pg.label(lang, kind, v) },
+		"say":   func(p phrase) (string, error) { return pg.phrase(lang, p) },
+		// services names the services whose logs group an incident.
+		"services": func(names []string) (string, error) {
+			if len(names) == 0 {
+				return t("incidents.unnamedService")
+			}
+			return strings.Join(names, ", "), nil
+		},
 		"transitions": transitions,
 		"linkify":     linkParts,
 		"iso":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },

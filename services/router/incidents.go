@@ -49,6 +49,7 @@ type stormGroup struct {
 	key       string // events.Incident.Key
 	reason    string
 	signature events.Signature // zero when grouped by component
+	errorCode string           // the quoted code, grouped by component and code
 	// declared: the group is an incident people declared; it has no
 	// window and is never started by the router.
 	declared bool
@@ -98,12 +99,14 @@ func groupOf(e events.Enrichment, r events.Routing) (stormGroup, bool) {
 			codes = append(codes, strings.ToUpper(ev.Value))
 		}
 	}
+	code := ""
 	if len(codes) > 0 {
 		slices.Sort(codes)
-		key += ":" + codes[0]
-		reason += " with error code " + codes[0]
+		code = codes[0]
+		key += ":" + code
+		reason += " with error code " + code
 	}
-	return stormGroup{key: key, reason: reason + " (no logs tied to the tickets)"}, true
+	return stormGroup{key: key, reason: reason + " (no logs tied to the tickets)", errorCode: code}, true
 }
 
 // declaredFor finds the live declared incident a routed ticket belongs to:
@@ -359,7 +362,7 @@ func (in *grouper) merge(cur *events.Incident, g stormGroup, k string, members [
 			inc = events.Incident{
 				ID:  incidents.NewID(k, m.at),
 				Key: g.key, Component: m.component, Severity: m.severity, Runbook: m.runbook,
-				Signature: g.signature.ID, Template: g.signature.Template, Services: g.signature.Services,
+				Signature: g.signature.ID, Template: g.signature.Template, Services: g.signature.Services, ErrorCode: g.errorCode,
 				Tickets: []string{}, Tenants: []string{}, FirstSeen: m.at, LastSeen: m.at,
 			}
 			fresh = false

@@ -513,3 +513,41 @@ func TestTicketsLinkToDeclaredIncident(t *testing.T) {
 		t.Errorf("declared incident after the ticket: %+v", got)
 	}
 }
+
+// What a routed ticket is grouped by: the signature of its own logs, else
+// its component and the error code it quotes; and the incident says which
+// code.
+func TestGroupOf(t *testing.T) {
+	tech := events.Routing{Technical: true, Component: "payment", Severity: "P2"}
+	codes := []events.Evidence{{Kind: "error_code", Value: "pay-2001"}, {Kind: "error_code", Value: "PAY-1042"}, {Kind: "order_id", Value: "ord_1"}}
+	sigs := []events.Signature{{ID: "b2", Matched: 2, Services: []string{"payment-gateway"}}, {ID: "a1", Matched: 2}, {ID: "c3", Matched: 0}}
+	for _, tc := range []struct {
+		name     string
+		enr      events.Enrichment
+		routing  events.Routing
+		wantKey  string // "" for no group
+		wantCode string
+	}{
+		{"its logs' signature, ties by id", events.Enrichment{Signatures: sigs, Evidence: codes}, tech, "signature:a1", ""},
+		{"no logs: component and the first code", events.Enrichment{Evidence: codes}, tech, "component:payment:PAY-1042", "PAY-1042"},
+		{"no logs, no code: the component", events.Enrichment{}, tech, "component:payment", ""},
+		{"not technical", events.Enrichment{Evidence: codes}, events.Routing{Component: "payment"}, "", ""},
+		{"needs triage", events.Enrichment{Evidence: codes}, events.Routing{Technical: true, NeedsTriage: true, Component: "payment"}, "", ""},
+		{"component other", events.Enrichment{Evidence: codes}, events.Routing{Technical: true, Component: "other"}, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, ok := groupOf(tc.enr, tc.routing)
+			if ok != (tc.wantKey != "") || g.key != tc.wantKey || g.errorCode != tc.wantCode {
+				t.Fatalf("group %q code %q (%v), want %q code %q", g.key, g.errorCode, ok, tc.wantKey, tc.wantCode)
+			}
+			if !ok {
+				return
+			}
+			in := newGrouper(nil, DefaultIncidentConfig(), time.Now)
+			inc, _, _ := in.merge(nil, g, "group.0123456789abcdef", []member{{ticket: "t-1", tenant: "rst-1", severity: "P1", component: "payment", at: time.Now()}})
+			if inc.Key != tc.wantKey || inc.ErrorCode != tc.wantCode {
+				t.Errorf("incident key %q code %q, want %q and %q", inc.Key, inc.ErrorCode, tc.wantKey, tc.wantCode)
+			}
+		})
+	}
+}
