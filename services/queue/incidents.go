@@ -271,8 +271,10 @@ var (
 			return text("reason", req.Reason, maxReason, true)
 		},
 		apply: func(inc *events.Incident, _ auth.Principal, req incidentRequest, at time.Time) error {
-			if err := stillOpen(inc); err != nil {
-				return err
+			// A merged incident holds its own tickets; the one it joined
+			// was found open before.
+			if inc.Resolution != nil {
+				return stillOpen(inc)
 			}
 			if slices.Contains(inc.Split, req.TicketID) {
 				return nil // split before (a retry): the ticket's event may still be missing
@@ -347,7 +349,9 @@ func (s *Service) runIncidentAction(ctx context.Context, id string, a incidentAc
 		}
 	}
 	if a.name == incSplit.name {
-		// The ticket must be one of the incident's.
+		// The ticket must be one of the incident's, which must be open.
+		// The split is written where the ticket came in: this incident
+		// or one merged into it, whose record the router keeps adding to.
 		rec, _, err := s.st.current(ctx, req.TicketID)
 		if err != nil {
 			return events.Incident{}, ticketError(req.TicketID, err)
@@ -356,11 +360,14 @@ func (s *Service) runIncidentAction(ctx context.Context, id string, a incidentAc
 		if err != nil {
 			return events.Incident{}, err
 		}
+		if err := stillOpen(&inc); err != nil {
+			return events.Incident{}, err
+		}
 		if !slices.Contains(family(inc), rec.Routing.Incident) && !slices.Contains(inc.Split, req.TicketID) {
 			return events.Incident{}, httpapi.Errorf(httpapi.CodeInvalidTransition, "ticket %s is not in incident %s", req.TicketID, id)
 		}
-		if rec.Routing.Incident != "" && rec.Routing.Incident != id {
-			id = rec.Routing.Incident // it came in through an incident merged into this one
+		if rec.Routing.Incident != "" {
+			id = rec.Routing.Incident
 		}
 	}
 	at := s.now().UTC()

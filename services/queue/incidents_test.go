@@ -168,15 +168,17 @@ func stormIncident(id, component string, tickets ...string) events.Incident {
 func TestIncidentOwnSplitMergeResolve(t *testing.T) {
 	f := startQueue(t)
 	a := stormIncident("1111111111111111-a1", "payment", "t-a1", "t-a2", "t-a3")
-	b := stormIncident("2222222222222222-b1", "payment", "t-b1")
+	b := stormIncident("2222222222222222-b1", "payment", "t-b1", "t-b2")
 	f.putIncident(a)
 	f.putIncident(b)
 	for _, id := range a.Tickets {
 		f.route(id, events.QueueEscalation, "P2", 1, func(e *events.TicketRouted) { e.Routing.Incident = a.ID })
 	}
-	f.route("t-b1", events.QueueEscalation, "P2", 1, func(e *events.TicketRouted) { e.Routing.Incident = b.ID })
+	for _, id := range b.Tickets {
+		f.route(id, events.QueueEscalation, "P2", 1, func(e *events.TicketRouted) { e.Routing.Incident = b.ID })
+	}
 	f.route("t-alone", events.QueueEscalation, "P2", 1)
-	for _, id := range []string{"t-a1", "t-a2", "t-a3", "t-b1", "t-alone"} {
+	for _, id := range []string{"t-a1", "t-a2", "t-a3", "t-b1", "t-b2", "t-alone"} {
 		f.queued(id)
 	}
 	testkit.Eventually(t, 10*time.Second, func() error {
@@ -235,6 +237,18 @@ func TestIncidentOwnSplitMergeResolve(t *testing.T) {
 	if got := f.do("kim", "POST", "/api/v1/incidents/"+b.ID+"/merge", map[string]string{"into": a.ID, "reason": "same outage"}); got.status != http.StatusOK {
 		t.Fatalf("merge: %d %s", got.status, got.body)
 	}
+	// A ticket that came in through the merged incident is split out of
+	// the one it joined (and only there: the merged one takes no actions).
+	if got := f.do("kim", "POST", "/api/v1/incidents/"+b.ID+"/split", map[string]string{"ticket_id": "t-b2", "reason": "x"}); got.status != http.StatusConflict || got.code() != "invalid_transition" {
+		t.Errorf("splitting through the merged incident: %d %s, want 409", got.status, got.body)
+	}
+	if got := f.do("kim", "POST", "/api/v1/incidents/"+a.ID+"/split", map[string]string{"ticket_id": "t-b2", "reason": "another restaurant's own printer"}); got.status != http.StatusOK {
+		t.Fatalf("split of a merged incident's ticket: %d %s", got.status, got.body)
+	}
+	f.eventually("t-b2", "split out", func(r Record) bool { return r.Routing.Incident == "" && r.IncidentSplit })
+	if v := f.getIncident(b.ID); !slices.Contains(v.Split, "t-b2") || slices.Contains(v.Tickets, "t-b2") {
+		t.Errorf("the merged incident still holds t-b2: tickets %v, split %v", v.Tickets, v.Split)
+	}
 	v := f.getIncident(a.ID)
 	if v.Total != 3 || !slices.Equal(v.Merged, []string{b.ID}) {
 		t.Errorf("merged incident: total %d merged %v, want 3 and [%s]", v.Total, v.Merged, b.ID)
@@ -270,7 +284,7 @@ func TestIncidentOwnSplitMergeResolve(t *testing.T) {
 			t.Errorf("support staff do not see the incident's reply on %s: %+v", id, sv)
 		}
 	}
-	for _, id := range []string{"t-a3", "t-alone"} {
+	for _, id := range []string{"t-a3", "t-b2", "t-alone"} {
 		if r, _ := f.queued(id); r.Status != StatusNew {
 			t.Errorf("ticket %s outside the incident is %s, want new", id, r.Status)
 		}
