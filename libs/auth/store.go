@@ -86,7 +86,7 @@ func (s *Store) Issue(ctx context.Context, name string, role Role, ttl time.Dura
 	case name == "" || len(name) > 100:
 		return "", Token{}, fmt.Errorf("a token needs a name of 1-100 characters (the person it is for)")
 	case !role.Valid():
-		return "", Token{}, fmt.Errorf("role %q is not one of support, engineer, admin, monitoring", role)
+		return "", Token{}, fmt.Errorf("role %q is not one of %v", role, Roles())
 	case ttl <= 0 || ttl > 366*24*time.Hour:
 		return "", Token{}, fmt.Errorf("a token's lifetime must be positive and at most a year, got %s", ttl)
 	}

@@ -23,14 +23,9 @@ var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "
 	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
 
 // ParseHours reads hours such as "Mon-Fri 09:00-18:00" (days as a range or
-// a comma list, a range may wrap: "Sun-Thu") in the named time zone, such
-// as "Asia/Tokyo" or "UTC". Closing must come after opening on the same
-// day.
-func ParseHours(hours, zone string) (*Hours, error) {
-	loc, err := LoadZone(zone)
-	if err != nil {
-		return nil, err
-	}
+// a comma list, a range may wrap: "Sun-Thu") in the time zone loc (see
+// LoadZone). Closing must come after opening on the same day.
+func ParseHours(hours string, loc *time.Location) (*Hours, error) {
 	h := &Hours{Location: loc, spec: strings.TrimSpace(hours)}
 	days, span, ok := strings.Cut(strings.TrimSpace(hours), " ")
 	if !ok {
@@ -54,6 +49,7 @@ func ParseHours(hours, zone string) (*Hours, error) {
 		}
 	}
 	o, c, ok := strings.Cut(strings.TrimSpace(span), "-")
+	var err error
 	if h.Open, err = clock(o); ok && err == nil {
 		h.Close, err = clock(c)
 	}

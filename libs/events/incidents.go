@@ -71,7 +71,7 @@ type Incident struct {
 // incident at now: a resolution not yet carried out on its tickets (or its
 // page), a bug to give tickets that join, a P1 that may need a page.
 func (inc Incident) NeedsLook(now time.Time) bool {
-	if inc.Resolution != nil {
+	if inc.Resolved() {
 		return inc.SettledAt == nil
 	}
 	return inc.Live(now) && (inc.Bug != nil || inc.Severity == "P1")
@@ -120,7 +120,7 @@ type Declaration struct {
 // Live says whether the incident is open now: opened, not resolved or
 // merged away, and its window (if it has one) not over.
 func (inc Incident) Live(now time.Time) bool {
-	if !inc.Open || inc.Resolution != nil || inc.MergedInto != "" {
+	if !inc.Open || inc.Resolved() || inc.MergedInto != "" {
 		return false
 	}
 	return inc.Until.IsZero() || now.Before(inc.Until)

@@ -35,12 +35,13 @@ var ErrNotFound = errors.New("no such incident")
 // ticket's (or the declaration's) time in base 36.
 var idPattern = regexp.MustCompile(`^([0-9a-f]{16})-[0-9a-z]{1,13}$`)
 
-// ValidID says whether id could be an incident's.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
-
 // DeclaredPrefix starts the group (events.Incident.Key) of a declared
 // incident.
 const DeclaredPrefix = "declared:"
+
+// DeclaredGroup is the group of a declaration: one per source and name, so
+// a repeat updates the live incident.
+func DeclaredGroup(d events.Declaration) string { return DeclaredPrefix + d.Source + ":" + d.Name }
 
 // Key prefixes of the current incidents: storms', declarations'.
 const (
@@ -149,6 +150,7 @@ func (s Store) Update(ctx context.Context, id string, change func(*events.Incide
 // update to it. It returns the incident and whether it is new.
 func (s Store) Declare(ctx context.Context, group string, fresh events.Incident, update func(*events.Incident)) (events.Incident, bool, error) {
 	key := GroupKey(group)
+	kept := "" // what this call wrote where the resolved one is kept
 	for range maxConflicts {
 		cur, rev, err := s.read(ctx, key)
 		missing := errors.Is(err, jetstream.ErrKeyNotFound)
@@ -162,8 +164,15 @@ func (s Store) Declare(ctx context.Context, group string, fresh events.Incident,
 		} else if !missing {
 			// The group's last declaration was resolved: keep it, then
 			// start a new one.
-			if err := s.put(ctx, PastKey(cur.ID), cur); err != nil {
-				return events.Incident{}, false, err
+			data, err := json.Marshal(cur)
+			if err != nil {
+				return events.Incident{}, false, fmt.Errorf("encode incident %s: %w", cur.ID, err)
+			}
+			if kept != string(data) {
+				if err := s.Keep(ctx, cur.ID, data, kept); err != nil {
+					return events.Incident{}, false, err
+				}
+				kept = string(data)
 			}
 		}
 		if created {
@@ -194,13 +203,28 @@ func (s Store) Declare(ctx context.Context, group string, fresh events.Incident,
 	return events.Incident{}, false, fmt.Errorf("incident group %s kept changing", group)
 }
 
-func (s Store) put(ctx context.Context, key string, inc events.Incident) error {
-	data, err := json.Marshal(inc)
-	if err != nil {
-		return fmt.Errorf("encode incident %s: %w", inc.ID, err)
+// Keep writes an ended incident under its id: created if missing, replaced
+// only if it still holds what this writer put there before (mine).
+// Otherwise a replica that ended it first, and a person since, own it: a
+// slower replica's stale copy must not undo a resolution made there.
+func (s Store) Keep(ctx context.Context, id string, data []byte, mine string) error {
+	key := PastKey(id)
+	_, err := s.KV.Create(ctx, key, data)
+	if err == nil || !errors.Is(err, jetstream.ErrKeyExists) {
+		if err != nil {
+			return fmt.Errorf("keep incident %s: %w", id, err)
+		}
+		return nil
 	}
-	if _, err := s.KV.Put(ctx, key, data); err != nil {
-		return fmt.Errorf("keep incident %s: %w", inc.ID, err)
+	e, err := s.KV.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("read kept incident %s: %w", id, err)
+	}
+	if mine == "" || string(e.Value()) != mine {
+		return nil
+	}
+	if _, err := s.KV.Update(ctx, key, data, e.Revision()); err != nil && !bus.IsWrongLastSequence(err) {
+		return fmt.Errorf("keep incident %s: %w", id, err)
 	}
 	return nil
 }

@@ -81,7 +81,7 @@ func TestDeclare(t *testing.T) {
 	}
 	setMsg := func(msg string) func(*events.Incident) { return func(i *events.Incident) { i.Declared.Message = msg } }
 	first, created, err := s.Declare(t.Context(), "declared:x", fresh("one"), setMsg("one"))
-	if err != nil || !created || !ValidID(first.ID) {
+	if err != nil || !created || !idPattern.MatchString(first.ID) {
 		t.Fatalf("first declaration: %+v %v %v", first, created, err)
 	}
 	again, created, err := s.Declare(t.Context(), "declared:x", fresh("two"), setMsg("two"))
@@ -105,5 +105,59 @@ func TestDeclare(t *testing.T) {
 	cur, err := s.Group(t.Context(), "declared:x")
 	if err != nil || cur.ID != next.ID {
 		t.Fatalf("group's current: %+v %v", cur, err)
+	}
+}
+
+// An ended incident is kept under its id once: a writer replaces only what
+// it wrote itself (a retry after a conflict), never a person's change made
+// since, nor another writer's copy.
+func TestKeepNeverUndoesAPersonsChange(t *testing.T) {
+	kv := bucket(t)
+	s := Store{KV: kv}
+	ctx := t.Context()
+	inc := events.Incident{ID: "0123456789abcdef-t1", Key: "component:printer", Component: "printer", Count: 3}
+	encode := func(inc events.Incident) []byte {
+		b, err := json.Marshal(inc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	stored := func() events.Incident {
+		t.Helper()
+		got, _, _, err := s.Get(ctx, inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first := encode(inc)
+	if err := s.Keep(ctx, inc.ID, first, ""); err != nil {
+		t.Fatal(err)
+	}
+	// The same writer, retrying with a newer copy of its own: replaced.
+	inc.Count = 4
+	if err := s.Keep(ctx, inc.ID, encode(inc), string(first)); err != nil {
+		t.Fatal(err)
+	}
+	if got := stored(); got.Count != 4 {
+		t.Fatalf("count %d, want the writer's own retry (4)", got.Count)
+	}
+	// A person resolves it; a slower writer's stale copy does not undo it.
+	if _, err := s.Update(ctx, inc.ID, func(i *events.Incident) error {
+		i.Resolution = &events.IncidentResolution{At: time.Now().UTC(), Message: "fixed"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stale := inc
+	stale.Count = 5
+	for _, mine := range []string{"", string(first), string(encode(inc))} {
+		if err := s.Keep(ctx, inc.ID, encode(stale), mine); err != nil {
+			t.Fatal(err)
+		}
+		if got := stored(); got.Resolution == nil || got.Count == 5 {
+			t.Fatalf("a stale copy (mine %.40q…) overwrote the person's change: %+v", mine, got)
+		}
 	}
 }

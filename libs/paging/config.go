@@ -34,7 +34,13 @@ func (c *Config) Enabled() bool { return c.RoutingKeyFile != "" || c.WebhookURL 
 
 // Validate checks the settings; the routing key file is read by New.
 func (c *Config) Validate() error {
-	_, _, err := c.teams()
+	_, _, err := c.validate()
+	return err
+}
+
+// validate checks the settings and returns the teams they name.
+func (c *Config) validate() (*team, map[string]*team, error) {
+	fallback, teams, err := c.teams()
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
@@ -54,7 +60,10 @@ func (c *Config) Validate() error {
 	if c.Lease <= 2*c.Timeout {
 		errs = append(errs, fmt.Errorf("--paging-lease (%s) must exceed twice --paging-timeout (%s)", c.Lease, c.Timeout))
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	return fallback, teams, nil
 }
 
 func httpURL(s string) bool {
@@ -78,10 +87,11 @@ const teamFormat = `want name:Time/Zone:hours:component,component, such as "toky
 // teams parses the default team and --paging-team: the default team, and
 // the teams by lower-cased component.
 func (c *Config) teams() (*team, map[string]*team, error) {
-	if _, err := calendar.LoadZone(c.TimeZone); err != nil {
+	loc, err := calendar.LoadZone(c.TimeZone)
+	if err != nil {
 		return nil, nil, fmt.Errorf("--paging-timezone: %w", err)
 	}
-	hours, err := calendar.ParseHours(c.Hours, c.TimeZone)
+	hours, err := calendar.ParseHours(c.Hours, loc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--paging-hours: %w", err)
 	}
@@ -134,7 +144,11 @@ func (c *Config) parseTeam(spec string) (*team, []string, error) {
 	if hours == "" {
 		hours = c.Hours
 	}
-	h, err := calendar.ParseHours(hours, zone)
+	loc, err := calendar.LoadZone(zone)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := calendar.ParseHours(hours, loc)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -120,10 +120,7 @@ type Pager struct {
 // registered on reg unless it is nil; a nil httpClient gets one with
 // cfg.Timeout; now is the clock (nil: time.Now).
 func New(cfg Config, kv jetstream.KeyValue, reg prometheus.Registerer, log *zap.Logger, httpClient *http.Client, now func() time.Time) (*Pager, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("paging: %w", err)
-	}
-	fallback, teams, err := cfg.teams()
+	fallback, teams, err := cfg.validate()
 	if err != nil {
 		return nil, fmt.Errorf("paging: %w", err)
 	}
@@ -148,13 +145,13 @@ func New(cfg Config, kv jetstream.KeyValue, reg prometheus.Registerer, log *zap.
 	if cfg.WebhookURL != "" {
 		p.targets = append(p.targets, &webhook{url: cfg.WebhookURL, client: httpClient, timeout: cfg.Timeout})
 	}
-	if len(p.targets) > 0 && kv == nil {
+	if cfg.Enabled() && kv == nil {
 		return nil, errors.New("paging: a bucket for the page markers is required")
 	}
 	if err := p.metrics(reg); err != nil {
 		return nil, err
 	}
-	if len(p.targets) == 0 {
+	if !cfg.Enabled() {
 		p.log.Info("paging off: neither --paging-pagerduty-routing-key-file nor --paging-webhook-url is set; no pages will be sent")
 		return p, nil
 	}
@@ -283,7 +280,7 @@ func (p *Pager) suppress(ctx context.Context, incidentID, reason string, log *za
 	case err == nil:
 		p.suppressed.WithLabelValues(reason).Inc()
 		log.Debug("page suppressed", zap.String("reason", reason))
-	case conflict(err):
+	case bus.IsConflict(err):
 		// Counted already, by this replica before a restart or another.
 	default:
 		log.Warn("could not count a suppressed page", zap.String("reason", reason), zap.Error(err))
@@ -321,7 +318,7 @@ func (p *Pager) trigger(ctx context.Context, inc events.Incident, link string, t
 			p.suppress(ctx, inc.ID, ReasonRepeat, log)
 			return nil
 		}
-		if conflict(err) {
+		if bus.IsConflict(err) {
 			continue // another replica got there first: look again
 		}
 		if err != nil {
@@ -368,7 +365,7 @@ func (p *Pager) resolve(ctx context.Context, inc events.Incident, link string, t
 		}
 		m.State, m.Lease, m.UpdatedAt = StateResolving, now.Add(p.lease), now
 		rev, err = p.kv.Update(ctx, key, encode(m), rev)
-		if conflict(err) {
+		if bus.IsConflict(err) {
 			continue
 		}
 		if err != nil {
@@ -430,7 +427,7 @@ func (p *Pager) deliver(ctx context.Context, action string, inc events.Incident,
 	// means sending again.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
 	defer cancel()
-	if _, err := p.kv.Update(wctx, key, encode(m), rev); conflict(err) {
+	if _, err := p.kv.Update(wctx, key, encode(m), rev); bus.IsConflict(err) {
 		// Our lease lapsed and another replica took over: it sends.
 		log.Warn("page marker taken over by another replica while sending", zap.String("event", action))
 	} else if err != nil {
@@ -463,9 +460,6 @@ func encode(m Marker) []byte {
 }
 
 // conflict reports a lost compare-and-set.
-func conflict(err error) bool {
-	return bus.IsConflict(err)
-}
 
 // summary is the one line the on-call engineer reads first.
 func summary(inc events.Incident) string {

@@ -85,7 +85,7 @@ func (s *Service) file(ctx context.Context, in events.BugConfirmed) error {
 			}
 			done, err = s.fileIssue(ctx, rs, r, rev, in, mine, log)
 		case stateOpen:
-			if _, ok := r.confirmed(conf.TicketID); !ok && slices.Contains(r.Covered, conf.TicketID) {
+			if r.coversUnlinked(conf.TicketID) {
 				// Named in the issue's report (its incident): linked now.
 				if err := rs.settle(ctx, fp, func(r *bugRecord) { r.link(conf) }); err != nil {
 					return err
@@ -123,9 +123,7 @@ func (s *Service) closedBug(ctx context.Context, rs records, r *bugRecord, rev u
 	if prev, ok := r.confirmed(conf.TicketID); ok && prev.At.Equal(conf.At) {
 		return true, nil // this very confirmation was filed before the close
 	}
-	_, linked := r.confirmed(conf.TicketID)
-	covered := !linked && slices.Contains(r.Covered, conf.TicketID)
-	if covered || slices.ContainsFunc(r.Pending, func(c confirmation) bool { return c.TicketID == conf.TicketID }) {
+	if r.coversUnlinked(conf.TicketID) || slices.ContainsFunc(r.Pending, func(c confirmation) bool { return c.TicketID == conf.TicketID }) {
 		// Confirmed before the issue was closed, while it waited for the
 		// next comment, or named in the issue's report: it belongs to the
 		// fixed issue. Link it, then say it is fixed, in that order.

@@ -135,6 +135,13 @@ func (r *bugRecord) movePending(ids []string) {
 	r.Pending = keep
 }
 
+// coversUnlinked reports whether the report names the ticket
+// (an incident's) but the ticket is not linked to it yet.
+func (r *bugRecord) coversUnlinked(id string) bool {
+	_, linked := r.confirmed(id)
+	return !linked && slices.Contains(r.Covered, id)
+}
+
 // leased reports whether another filer holds the fingerprint at now.
 func (r *bugRecord) leased(now time.Time, mine string) bool {
 	return r.Lease != "" && r.Lease != mine && now.Before(r.LeaseUntil)

@@ -66,7 +66,6 @@ func alertSeverity(label string) (string, bool) {
 type alertDecl struct {
 	firing    bool
 	component string
-	group     string
 	severity  string
 	runbook   string
 	decl      events.Declaration
@@ -121,8 +120,8 @@ func checkAlerts(p AlertmanagerPayload, by events.Actor) ([]alertDecl, error) {
 		if symptom == "" {
 			bad(at+".annotations.summary", httpapi.FieldRequired, "add a summary annotation (or an alertname label) saying what is wrong")
 		}
-		message := cmp.Or(note("support_message"), cmp.Or(note("description"), symptom))
-		d.component, d.group, d.severity, d.runbook = comp, incidents.DeclaredPrefix+events.DeclaredByAlertmanager+":"+name, sev, note("runbook_url")
+		message := cmp.Or(note("support_message"), note("description"), symptom)
+		d.component, d.severity, d.runbook = comp, sev, note("runbook_url")
 		d.decl = events.Declaration{Source: events.DeclaredByAlertmanager, By: by, Name: name, Symptom: truncateRunes(symptom, maxTitle),
 			Message: truncateRunes(message, maxSupportMessage), StartsAt: a.StartsAt.UTC(), Labels: a.Labels}
 		d.resolved = cmp.Or(note("resolved_message"), "Resolved: "+symptom+". Monitoring reports the problem has ended.")
@@ -175,7 +174,7 @@ func (s *Service) alertmanager(w http.ResponseWriter, r *http.Request) {
 	}
 	res := AlertsResult{Declared: []string{}, Updated: []string{}, Resolved: []string{}}
 	for _, a := range alerts {
-		cur, err := s.istore().Group(ctx, a.group)
+		cur, err := s.istore().Group(ctx, incidents.DeclaredGroup(a.decl))
 		if err != nil && !errors.Is(err, incidents.ErrNotFound) {
 			httpapi.WriteError(w, r, err)
 			return

@@ -392,6 +392,11 @@ func (s *Service) historyAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _ := auth.From(r.Context())
 	h, err := s.history(r.Context(), id, p)
+	for i := 0; err == nil && i < len(h); i++ {
+		// The API says it in English; pages say the phrase in their
+		// reader's language.
+		h[i].Text, err = s.pages.phrase(defaultLanguage, h[i].Phrase)
+	}
 	if err != nil {
 		httpapi.WriteError(w, r, err)
 		return

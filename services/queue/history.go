@@ -54,13 +54,6 @@ func (s *Service) history(ctx context.Context, id string, p auth.Principal) ([]H
 		}
 		out = append(out, e)
 	}
-	for i := range out {
-		// The API says it in English; pages say it in their reader's
-		// language from the same phrase.
-		if out[i].Text, err = s.pages.phrase(defaultLanguage, out[i].Phrase); err != nil {
-			return nil, err
-		}
-	}
 	return out, nil
 }
 
@@ -132,6 +125,9 @@ func describe(m *jetstream.RawStreamMsg) (HistoryEntry, bool) {
 		e.Detail, e.Internal = a.Text, a.Visibility == events.VisibilityInternal
 	case events.TypeTicketRerouted:
 		e.Phrase = say("history.rerouted", labelled("queue", a.From), labelled("queue", a.To))
+		e.Detail = a.Reason
+	case events.TypeTicketIncidentChanged:
+		e.Phrase = say("history.split", literal(a.From))
 		e.Detail = a.Reason
 	case events.TypeTicketBugConfirmed:
 		e.Phrase = say("history.bugConfirmed", literal(a.Bug.Title))

@@ -126,12 +126,17 @@ func (s *Service) viewOf(inc events.Incident) IncidentView {
 
 // listIncidents answers GET /api/v1/incidents: the incidents open now.
 func (s *Service) listIncidents(w http.ResponseWriter, r *http.Request) {
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"incidents": s.liveViews()})
+}
+
+// liveViews lists the incidents open now, each with its total.
+func (s *Service) liveViews() []IncidentView {
 	live := s.incidents.Live(s.now())
 	out := make([]IncidentView, len(live))
 	for i, inc := range live {
 		out[i] = IncidentView{Incident: inc, Total: s.totalOf(inc)}
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"incidents": out})
+	return out
 }
 
 // DeclaredNotice is what support staff see of a declared incident.
@@ -572,7 +577,7 @@ func (s *Service) declareIncident(ctx context.Context, component, severity, runb
 			inc.Runbook = runbook
 		}
 	}
-	inc, created, err := s.istore().Declare(ctx, incidents.DeclaredPrefix+d.Source+":"+d.Name, fresh, update)
+	inc, created, err := s.istore().Declare(ctx, incidents.DeclaredGroup(d), fresh, update)
 	if err != nil {
 		return events.Incident{}, false, err
 	}

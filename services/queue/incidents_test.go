@@ -104,19 +104,7 @@ func TestIncidentsAPI(t *testing.T) {
 	} {
 		f.signIn("kim", tc.lang).get("/incidents/"+tc.id).mustContain(t, tc.lang+" page of "+tc.id, tc.want)
 	}
-	testkit.Eventually(t, 20*time.Second, func() error {
-		var page ListResponse
-		f.do("kim", "GET", "/api/v1/queue?incident="+storm.ID, nil).decode(t, &page)
-		var ids []string
-		for _, s := range page.Tickets {
-			ids = append(ids, s.ID)
-		}
-		slices.Sort(ids)
-		if !slices.Equal(ids, storm.Tickets) {
-			return fmt.Errorf("incident's tickets in the queue: %v, want %v", ids, storm.Tickets)
-		}
-		return nil
-	})
+	f.incidentListsInQueue(storm.ID, storm.Tickets)
 
 	// The queue page shows the open incident above the list and links it
 	// from its tickets' rows; a group still gathering is not shown.
@@ -141,6 +129,25 @@ func (f *fixture) putIncident(inc events.Incident) {
 	if _, err := kv.Put(f.t.Context(), "group."+inc.ID[:16], b); err != nil {
 		f.t.Fatal(err)
 	}
+}
+
+// incidentListsInQueue waits until the queue's incident filter lists
+// exactly want (sorted).
+func (f *fixture) incidentListsInQueue(id string, want []string) {
+	f.t.Helper()
+	testkit.Eventually(f.t, 20*time.Second, func() error {
+		var page ListResponse
+		f.do("kim", "GET", "/api/v1/queue?incident="+id, nil).decode(f.t, &page)
+		var ids []string
+		for _, s := range page.Tickets {
+			ids = append(ids, s.ID)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, want) {
+			return fmt.Errorf("incident %s's tickets in the queue: %v, want %v", id, ids, want)
+		}
+		return nil
+	})
 }
 
 func (f *fixture) getIncident(id string) IncidentView {
@@ -224,6 +231,9 @@ func TestIncidentOwnSplitMergeResolve(t *testing.T) {
 		t.Fatalf("split: %d %s", got.status, got.body)
 	}
 	f.eventually("t-a3", "split out", func(r Record) bool { return r.Routing.Incident == "" && r.IncidentSplit })
+	if h := string(f.do("kim", "GET", "/api/v1/queue/tickets/t-a3/history", nil).body); !strings.Contains(h, "split the ticket out of incident "+a.ID) || !strings.Contains(h, "different printer model") {
+		t.Errorf("the split is not in the ticket's history: %s", h)
+	}
 	f.route("t-a3", events.QueueEscalation, "P2", 2, func(e *events.TicketRouted) { e.Routing.Incident = a.ID })
 	f.eventually("t-a3", "re-routed", func(r Record) bool { return r.Enrichment.Attempt == 2 })
 	if r, _ := f.queued("t-a3"); r.Routing.Incident != "" {
@@ -256,16 +266,7 @@ func TestIncidentOwnSplitMergeResolve(t *testing.T) {
 	if f.getIncident(b.ID).MergedInto != a.ID {
 		t.Errorf("incident %s does not say it was merged", b.ID)
 	}
-	var page ListResponse
-	f.do("kim", "GET", "/api/v1/queue?incident="+a.ID, nil).decode(t, &page)
-	var ids []string
-	for _, s := range page.Tickets {
-		ids = append(ids, s.ID)
-	}
-	slices.Sort(ids)
-	if want := []string{"t-a1", "t-a2", "t-b1"}; !slices.Equal(ids, want) {
-		t.Errorf("the incident's tickets in the queue: %v, want %v", ids, want)
-	}
+	f.incidentListsInQueue(a.ID, []string{"t-a1", "t-a2", "t-b1"}) // the list follows the split
 	if got := f.do("kim", "POST", "/api/v1/incidents/"+b.ID+"/resolve", map[string]string{"message": "x"}); got.status != http.StatusConflict || got.code() != "invalid_transition" {
 		t.Errorf("resolving a merged incident: %d %s", got.status, got.body)
 	}

@@ -839,11 +839,7 @@ type incidentsBody struct {
 
 // incidentsPage lists the incidents open now and offers to declare one.
 func (pg *pages) incidentsPage(w http.ResponseWriter, r *http.Request) {
-	live := pg.s.incidents.Live(pg.s.now())
-	body := incidentsBody{Components: events.Components(), Severities: events.Severities()}
-	for _, inc := range live {
-		body.Incidents = append(body.Incidents, IncidentView{Incident: inc, Total: pg.s.totalOf(inc)})
-	}
+	body := incidentsBody{Incidents: pg.s.liveViews(), Components: events.Components(), Severities: events.Severities()}
 	pg.render(w, r, http.StatusOK, pg.view(r, "incidents", "incidents.title", body, "incident.js"))
 }
 
@@ -872,7 +868,7 @@ func (pg *pages) incidentPage(w http.ResponseWriter, r *http.Request) {
 	}
 	now := pg.s.now()
 	body := incidentBody{Inc: pg.s.viewOf(inc), State: "live",
-		Mine: inc.Owner != "" && (inc.Owner == p.Name || p.Role.Includes(auth.RoleAdmin))}
+		Mine: ownsIncident(&inc, p) == nil}
 	switch {
 	case inc.MergedInto != "":
 		body.State = "merged"

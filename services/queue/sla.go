@@ -62,10 +62,11 @@ func (b *BusinessHours) add(start time.Time, d time.Duration) time.Time {
 // comma list), the zone name, targets as "P1=15m/4h,P2=1h/16h,..." and the
 // always-on severities.
 func ParseBusinessHours(hours, zone, targets string, alwaysOn []string) (*BusinessHours, error) {
-	if _, err := calendar.LoadZone(zone); err != nil {
+	loc, err := calendar.LoadZone(zone)
+	if err != nil {
 		return nil, fmt.Errorf("--business-time-zone: %w", err)
 	}
-	h, err := calendar.ParseHours(hours, zone)
+	h, err := calendar.ParseHours(hours, loc)
 	if err != nil {
 		return nil, fmt.Errorf("--business-hours: %w", err)
 	}

@@ -57,7 +57,7 @@ func (s *Service) issue(r *http.Request, req TokenRequest) (string, auth.Token, 
 		req.TTL = defaultTokenTTL
 	}
 	if !req.Role.Valid() {
-		return "", auth.Token{}, fieldErr("role", httpapi.FieldInvalidValue, "must be support, engineer, admin or monitoring")
+		return "", auth.Token{}, fieldErr("role", httpapi.FieldInvalidValue, "must be one of %v", auth.Roles())
 	}
 	text, rec, err := s.auth.Issue(r.Context(), req.Name, req.Role, req.TTL, p.Name)
 	if err != nil && (req.Name == "" || len(req.Name) > 100) {

@@ -142,6 +142,11 @@ type member struct {
 	at                                           time.Time
 }
 
+// memberOf is a routed ticket as an incident's member.
+func memberOf(t events.Ticket, r events.Routing) member {
+	return member{ticket: t.ID, tenant: t.TenantID, runbook: r.Runbook, severity: r.Severity, component: r.Component, at: t.SubmittedAt.UTC()}
+}
+
 type joinResult struct {
 	incident events.Incident
 	err      error
@@ -279,7 +284,7 @@ func (in *grouper) apply(ctx context.Context, k string, g stormGroup, members []
 			if kept[old.ID] == string(data) {
 				continue // by an earlier attempt that then conflicted
 			}
-			if err := in.keepEnded(ctx, old.ID, data, kept[old.ID]); err != nil {
+			if err := (incidents.Store{KV: in.kv}).Keep(ctx, old.ID, data, kept[old.ID]); err != nil {
 				return nil, err
 			}
 			kept[old.ID] = string(data)
@@ -301,32 +306,6 @@ func (in *grouper) apply(ctx context.Context, k string, g stormGroup, members []
 		}
 	}
 	return nil, fmt.Errorf("write incident %s: still conflicting after %d attempts", k, maxConflicts)
-}
-
-// keepEnded writes an ended incident under its id: created if missing,
-// replaced only if it still holds what this write put there before (mine).
-// Otherwise a replica that ended it first, and a person since, own it: a
-// slower replica's stale copy must not undo a resolution made there.
-func (in *grouper) keepEnded(ctx context.Context, id string, data []byte, mine string) error {
-	key := incidents.PastKey(id)
-	_, err := in.kv.Create(ctx, key, data)
-	if err == nil || !errors.Is(err, jetstream.ErrKeyExists) {
-		if err != nil {
-			return fmt.Errorf("keep incident %s: %w", id, err)
-		}
-		return nil
-	}
-	e, err := in.kv.Get(ctx, key)
-	if err != nil {
-		return fmt.Errorf("read kept incident %s: %w", id, err)
-	}
-	if mine == "" || string(e.Value()) != mine {
-		return nil
-	}
-	if _, err := in.kv.Update(ctx, key, data, e.Revision()); err != nil && !bus.IsWrongLastSequence(err) {
-		return fmt.Errorf("keep incident %s: %w", id, err)
-	}
-	return nil
 }
 
 // merge adds members (oldest first) to cur, starting a new incident when a
@@ -431,8 +410,7 @@ func GroupTickets(items []Routed, cfg IncidentConfig) []events.Incident {
 			continue
 		}
 		k := incidents.GroupKey(g.key)
-		next, ended, _ := in.merge(current[k], g, k, []member{{ticket: it.Ticket.ID, tenant: it.Ticket.TenantID,
-			severity: it.Routing.Severity, component: it.Routing.Component, at: it.Ticket.SubmittedAt.UTC()}})
+		next, ended, _ := in.merge(current[k], g, k, []member{memberOf(it.Ticket, it.Routing)})
 		out = append(out, ended...)
 		current[k] = &next
 	}

@@ -78,7 +78,6 @@ type Service struct {
 	// declared mirrors the incidents bucket, for the declared incidents
 	// new tickets link to.
 	declared *incidents.View
-	kv       jetstream.KeyValue
 }
 
 // New connects the router and loads its rules and model.
@@ -99,7 +98,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Service, error) {
 		base.Close()
 		return nil, err
 	}
-	s := &Service{Base: base, cfg: cfg, now: time.Now, declared: incidents.NewView(nil), kv: kv}
+	s := &Service{Base: base, cfg: cfg, now: time.Now, declared: incidents.NewView(nil)}
 	s.storms = newGrouper(kv, cfg.Incidents, func() time.Time { return s.now() })
 	s.reload = newReloader(cfg, cl, base.Log, base.Registry)
 	base.Log.Info("routing rules and model loaded", zap.String("rules_version", cl.Rules().Version),
@@ -122,7 +121,7 @@ func (s *Service) Run(ctx context.Context) error {
 	consume := s.Consume(cc, bus.ByType(map[string]bus.Handler{events.TypeTicketEnriched: s.handle}))
 	ready := make(chan struct{})
 	watch := func(ctx context.Context) error {
-		return s.declared.Watch(ctx, s.kv, incidents.DeclaredOnly, s.Log, ready)
+		return s.declared.Watch(ctx, s.storms.kv, incidents.DeclaredOnly, s.Log, ready)
 	}
 	// Tickets wait until the declared incidents are known, or the first
 	// ones after a start would miss theirs.
@@ -149,8 +148,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) error {
 		g, ok = groupOf(in.Enrichment, routing)
 	}
 	if ok {
-		inc, err := s.storms.join(ctx, g, member{ticket: in.Ticket.ID, tenant: in.Ticket.TenantID, runbook: routing.Runbook,
-			severity: routing.Severity, component: routing.Component, at: in.Ticket.SubmittedAt.UTC()})
+		inc, err := s.storms.join(ctx, g, memberOf(in.Ticket, routing))
 		if err != nil {
 			return err
 		}

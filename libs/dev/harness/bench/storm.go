@@ -581,16 +581,7 @@ func storm(ctx context.Context, p target, cfg StormConfig, clients int) (StormRe
 			res.Held += best
 		}
 		res.Stray += kinds[""]
-		si.Opener = routed.firsts[inc.ID]
-		if si.Opener == "" {
-			// The router's reasons did not say which routing carried it
-			// open: take the incident's first routed ticket.
-			for id, r := range routed.byID {
-				if o, ok := routed.byID[si.Opener]; r.incident == inc.ID && (!ok || r.stored.Before(o.stored)) {
-					si.Opener = id
-				}
-			}
-		}
+		si.Opener = routed.firsts[inc.ID] // the router says which routing carried it open
 		if o, ok := routed.byID[si.Opener]; ok {
 			si.OpenToVisible = listedAt[inc.ID].Sub(o.routedAt)
 		}

@@ -22,22 +22,12 @@ func TestConfirmedBugLoopsBackWhenFixed(t *testing.T) {
 	if err := p.WaitReady(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	r, err := submit(t.Context(), client(), p.Pipeline, sampleTickets(1)[0])
-	if err != nil || r.status != http.StatusAccepted {
-		t.Fatalf("submit: %d %v", r.status, err)
-	}
-	var tk queue.Record
-	testkit.Eventually(t, time.Minute, func() error {
-		var found bool
-		if tk, found = queuedTicket(t, p.Pipeline, r.id); !found {
-			return fmt.Errorf("ticket %s not queued yet", r.id)
-		}
-		return nil
-	})
+	tk := submitQueued(t, p.Pipeline, sampleTickets(1)[0])
+	id := tk.Ticket.ID
 	act := func(action string, body any) {
 		t.Helper()
 		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(http.MethodPost, p.WebURL()+"/api/v1/queue/tickets/"+r.id+"/"+action, bytes.NewReader(b))
+		req, _ := http.NewRequest(http.MethodPost, p.WebURL()+"/api/v1/queue/tickets/"+id+"/"+action, bytes.NewReader(b))
 		req.Header.Set("Authorization", "Bearer "+p.Tokens.Engineer)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("If-Match", "*")
@@ -54,7 +44,7 @@ func TestConfirmedBugLoopsBackWhenFixed(t *testing.T) {
 	act("claim", nil)
 	act("confirm-bug", map[string]string{"notes": "found it"})
 	testkit.Eventually(t, time.Minute, func() error {
-		if tk, _ = queuedTicket(t, p.Pipeline, r.id); tk.Bug == nil || tk.Bug.IssueNumber == 0 {
+		if tk, _ = queuedTicket(t, p.Pipeline, id); tk.Bug == nil || tk.Bug.IssueNumber == 0 {
 			return fmt.Errorf("no issue linked yet: %+v", tk.Bug)
 		}
 		return nil
@@ -63,12 +53,12 @@ func TestConfirmedBugLoopsBackWhenFixed(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.Eventually(t, time.Minute, func() error {
-		if tk, _ = queuedTicket(t, p.Pipeline, r.id); tk.Status != queue.StatusFixed {
+		if tk, _ = queuedTicket(t, p.Pipeline, id); tk.Status != queue.StatusFixed {
 			return fmt.Errorf("ticket is %s, not fixed yet", tk.Status)
 		}
 		return nil
 	})
-	resp, err := p.Get(p.WebURL()+"/api/v1/queue/tickets/"+r.id, p.Tokens.Support)
+	resp, err := p.Get(p.WebURL()+"/api/v1/queue/tickets/"+id, p.Tokens.Support)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,23 +99,7 @@ func TestIncidentBugFilesOneIssue(t *testing.T) {
 		}
 	}
 	printer := sampleTickets(3)[2] // the kitchen printer
-	queued := func(s submission) queue.Record {
-		t.Helper()
-		r, err := submit(t.Context(), client(), p.Pipeline, s)
-		if err != nil || r.status != http.StatusAccepted {
-			t.Fatalf("submit: %d %v", r.status, err)
-		}
-		var tk queue.Record
-		testkit.Eventually(t, time.Minute, func() error {
-			var found bool
-			if tk, found = queuedTicket(t, p.Pipeline, r.id); !found {
-				return fmt.Errorf("ticket %s not queued yet", r.id)
-			}
-			return nil
-		})
-		return tk
-	}
-	first := queued(printer)
+	first := submitQueued(t, p.Pipeline, printer)
 	if !first.Routing.Technical || first.Routing.NeedsTriage || first.Routing.Component == "" {
 		t.Fatalf("the printer ticket was routed %+v; the test needs a sure technical one", first.Routing)
 	}
@@ -141,7 +115,7 @@ func TestIncidentBugFilesOneIssue(t *testing.T) {
 			s.body[k] = v
 		}
 		s.body["tenant_id"] = fmt.Sprintf("rst-%04d", 100+i)
-		tk := queued(s)
+		tk := submitQueued(t, p.Pipeline, s)
 		if tk.Routing.Incident != inc.ID {
 			t.Fatalf("ticket %s routed into incident %q, want the declared %s", tk.Ticket.ID, tk.Routing.Incident, inc.ID)
 		}

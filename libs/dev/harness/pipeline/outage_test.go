@@ -31,6 +31,24 @@ func queuedTicket(t *testing.T, p *Pipeline, id string) (queue.Record, bool) {
 	return tk, true
 }
 
+// submitQueued submits s through intake and waits for it in the queue.
+func submitQueued(t *testing.T, p *Pipeline, s submission) queue.Record {
+	t.Helper()
+	r, err := submit(t.Context(), client(), p, s)
+	if err != nil || r.status != http.StatusAccepted {
+		t.Fatalf("submit: %d %v", r.status, err)
+	}
+	var tk queue.Record
+	testkit.Eventually(t, time.Minute, func() error {
+		var found bool
+		if tk, found = queuedTicket(t, p, r.id); !found {
+			return fmt.Errorf("ticket %s not queued yet", r.id)
+		}
+		return nil
+	})
+	return tk
+}
+
 // TestElasticsearchOutage: while Elasticsearch refuses connections every
 // ticket still reaches the queue, marked logs pending; when it is back,
 // every ticket gets its logs and the queue shows them.
