@@ -205,6 +205,22 @@
     box.hidden = false;
   }
 
+  // formBody is a form's non-empty fields (not its CSRF token).
+  function formBody(form) {
+    const body = {};
+    for (const [k, v] of new FormData(form)) {
+      if (k !== 'csrf' && typeof v === 'string' && v.trim() !== '') body[k] = v;
+    }
+    return body;
+  }
+
+  // sayFailure shows an API error: field errors beside their fields (when
+  // a form sent it), the rest in the page's message.
+  function sayFailure(res, form) {
+    const unplaced = form ? showFieldErrors(form, res.error.fields) : [];
+    say([res.error.message, ...unplaced].join(' '), 'error');
+  }
+
   // bindActions sends every button[data-action] and form[data-action] of
   // the page to act(action, body, form), with the form's non-empty fields
   // as the body (extend may add to it), the button held while it runs.
@@ -220,10 +236,7 @@
       const form = e.target.closest('form[data-action]');
       if (!form) return;
       e.preventDefault();
-      const body = {};
-      for (const [k, v] of new FormData(form)) {
-        if (k !== 'csrf' && typeof v === 'string' && v.trim() !== '') body[k] = v;
-      }
+      const body = formBody(form);
       if (extend) extend(form, body);
       const button = form.querySelector('button[type="submit"]');
       if (button) button.disabled = true;
@@ -231,5 +244,5 @@
     });
   }
 
-  window.Triage = { t, api, clearErrors, showFieldErrors, refreshLive, listen, debounce, localizeTimes, showToast, say, bindActions };
+  window.Triage = { t, api, clearErrors, showFieldErrors, refreshLive, listen, debounce, localizeTimes, showToast, say, formBody, sayFailure, bindActions };
 })();

@@ -10,15 +10,12 @@
     declare.addEventListener('submit', async (e) => {
       e.preventDefault();
       T.clearErrors(declare);
-      const body = {};
-      for (const [k, v] of new FormData(declare)) if (typeof v === 'string' && v.trim() !== '') body[k] = v;
-      const res = await T.api('POST', '/api/v1/incidents', body);
+      const res = await T.api('POST', '/api/v1/incidents', T.formBody(declare));
       if (res.ok) {
         location.assign('/incidents/' + encodeURIComponent(res.data.id));
         return;
       }
-      const unplaced = T.showFieldErrors(declare, res.error.fields);
-      T.say([res.error.message, ...unplaced].join(' '), 'error');
+      T.sayFailure(res, declare);
     });
   }
 
@@ -36,8 +33,7 @@
       T.say(T.t('done'), 'ok');
       return;
     }
-    const unplaced = form ? T.showFieldErrors(form, res.error.fields) : [];
-    T.say([res.error.message, ...unplaced].join(' '), 'error');
+    T.sayFailure(res, form);
   }
 
   T.bindActions(act);

@@ -49,8 +49,7 @@
       T.say(T.t('stale'), 'error');
       return;
     }
-    const unplaced = form ? T.showFieldErrors(form, res.error.fields) : [];
-    T.say([res.error.message, ...unplaced].join(' '), 'error');
+    T.sayFailure(res, form);
   }
 
   T.bindActions(act, (form, body) => {
